@@ -1,0 +1,41 @@
+# Strata: the two commands a new user needs are `make run` and `make test`.
+# Everything else is a convenience over CMake presets (see CMakePresets.json).
+.PHONY: all run test build bootstrap asan tsan bench format format-check install-check clean
+
+PRESET ?= release
+JOBS ?= $(shell nproc)
+
+all: build
+
+bootstrap:
+	@./scripts/bootstrap
+
+build: bootstrap
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# Starts the showcase program.
+run: build
+	./build/$(PRESET)/apps/strata-showcase
+
+# Builds and runs the whole test suite with CTest.
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+tsan:
+	@$(MAKE) --no-print-directory test PRESET=tsan
+
+bench: build
+	@for b in build/$(PRESET)/bench/strata-bench-*; do echo "== $$b"; "$$b"; done
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf build

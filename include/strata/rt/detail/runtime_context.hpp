@@ -1,0 +1,34 @@
+// The thread-local pointer to the runtime driving the current thread: how spawn(), sleep() and
+// socket registrations find their runtime without a handle being passed around.
+#pragma once
+
+namespace strata::detail {
+
+class Scheduler;
+class TimerDriver;
+class Reactor;
+
+struct RuntimeContext {
+  Scheduler* scheduler = nullptr;
+  TimerDriver* timers = nullptr;
+  Reactor* reactor = nullptr;
+};
+
+// The context of the runtime driving this thread, or nullptr.
+RuntimeContext* current_context() noexcept;
+// The current context; throws std::logic_error naming `what` when the thread runs no runtime.
+RuntimeContext& require_context(const char* what);
+
+// Installs a context for the lifetime of the guard (nesting restores the previous one).
+class ContextGuard {
+ public:
+  explicit ContextGuard(RuntimeContext* ctx) noexcept;
+  ~ContextGuard();
+  ContextGuard(const ContextGuard&) = delete;
+  ContextGuard& operator=(const ContextGuard&) = delete;
+
+ private:
+  RuntimeContext* prev_;
+};
+
+}  // namespace strata::detail

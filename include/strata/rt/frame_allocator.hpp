@@ -1,0 +1,30 @@
+// The per-thread recycling allocator behind coroutine frames and spawned task cells.
+//
+// Blocks are grouped in 16-byte size classes up to 2 KiB; a freed block goes to the freeing thread's
+// cache and is reused by the next allocation of its class, so steady-state spawning does no malloc.
+// Caches are bounded (per class and per thread); larger blocks and overflow go to operator new.
+// Sanitizer builds bypass the cache so that ASan sees every use-after-free.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata {
+
+// Counters of the calling thread's cache, for tests and metrics.
+struct FrameAllocatorStats {
+  std::uint64_t cache_hits = 0;    // allocations served from the cache
+  std::uint64_t cache_misses = 0;  // allocations that went to operator new
+  std::uint64_t cached_bytes = 0;  // bytes currently held in the cache
+};
+
+FrameAllocatorStats frame_allocator_stats() noexcept;
+// False in sanitizer builds, where every block goes straight to operator new/delete.
+bool frame_cache_enabled() noexcept;
+
+namespace detail {
+void* frame_alloc(std::size_t size);
+void frame_free(void* p, std::size_t size) noexcept;
+}  // namespace detail
+
+}  // namespace strata

@@ -1,0 +1,226 @@
+// The current-thread executor: every task runs on the thread that calls block_on().
+//
+// Queues: a local FIFO (intrusive, touched only by the driving thread) and an injection queue
+// (locked) for wakes and spawns from other threads. Every `global_queue_interval` tasks the
+// injection queue is served first, so remote work cannot starve; every `event_interval` tasks
+// the reactor and the timers are polled without blocking. With nothing runnable the thread parks
+// in the reactor until the next timer deadline; remote wakes unpark it through the reactor.
+#include <atomic>
+#include <mutex>
+
+#include "strata/rt/detail/runtime_context.hpp"
+#include "strata/rt/detail/task_cell.hpp"
+#include "strata/rt/reactor.hpp"
+#include "strata/rt/runtime.hpp"
+#include "strata/rt/time.hpp"
+
+namespace strata::detail {
+
+namespace {
+
+// Intrusive FIFO through TaskHeader::queue_next.
+struct TaskQueue {
+  TaskHeader* head = nullptr;
+  TaskHeader* tail = nullptr;
+  std::size_t len = 0;
+
+  void push(TaskHeader* t) noexcept {
+    t->queue_next = nullptr;
+    if (tail) {
+      tail->queue_next = t;
+    } else {
+      head = t;
+    }
+    tail = t;
+    ++len;
+  }
+  TaskHeader* pop() noexcept {
+    TaskHeader* t = head;
+    if (!t) return nullptr;
+    head = t->queue_next;
+    if (!head) tail = nullptr;
+    t->queue_next = nullptr;
+    --len;
+    return t;
+  }
+  void append(TaskQueue& o) noexcept {
+    if (!o.head) return;
+    if (tail) {
+      tail->queue_next = o.head;
+    } else {
+      head = o.head;
+    }
+    tail = o.tail;
+    len += o.len;
+    o = {};
+  }
+};
+
+constexpr std::uint32_t kOwned = 1;
+
+class CurrentThreadExecutor final : public Executor {
+ public:
+  explicit CurrentThreadExecutor(const RuntimeConfig& config)
+      : config_(config), reactor_(make_default_reactor()), timers_(Clock::now()) {
+    ctx_.scheduler = this;
+    ctx_.timers = &timers_;
+    ctx_.reactor = reactor_.get();
+  }
+
+  void schedule(TaskHeader* t) noexcept override {
+    if (current_context() == &ctx_ && !closed_.load(std::memory_order_relaxed)) {
+      local_.push(t);
+      return;
+    }
+    push_remote(t);
+  }
+
+  bool bind(TaskHeader* t) noexcept override {
+    if (current_context() == &ctx_) {
+      if (closed_.load(std::memory_order_relaxed)) return false;
+      own(t);
+      local_.push(t);
+      return true;
+    }
+    return push_remote(t);
+  }
+
+  void block_until(bool (*done)(void*), void* arg) override {
+    ContextGuard guard(&ctx_);
+    std::uint32_t tick = 0;
+    while (!done(arg)) {
+      if (closed_.load(std::memory_order_relaxed)) return;
+      bool ran = false;
+      for (std::uint32_t i = 0; i < config_.event_interval; ++i, ++tick) {
+        TaskHeader* t = next_task(tick);
+        if (!t) break;
+        ran = true;
+        run(t);
+        if (done(arg)) return;
+      }
+      if (ran && (local_.len || inject_len_.load(std::memory_order_relaxed))) {
+        reactor_->poll(std::chrono::nanoseconds(0));
+        timers_.process(Clock::now());
+      } else {
+        park();
+      }
+    }
+  }
+
+  void shutdown() noexcept override {
+    if (closed_.exchange(true)) return;
+    ContextGuard guard(&ctx_);
+    TaskQueue remote;
+    {
+      std::lock_guard lock(inject_mu_);
+      remote.append(inject_);
+      inject_len_.store(0, std::memory_order_relaxed);
+    }
+    while (TaskHeader* t = remote.pop()) own(t);
+    local_ = {};
+    // Destroying a future may wake or drop other tasks; wakes are ignored now (closed), and
+    // every task still owned is visited until none is left.
+    while (TaskHeader* t = owned_head_) {
+      disown(t);
+      task_shutdown(t);
+      t->unref();
+    }
+  }
+
+ private:
+  ~CurrentThreadExecutor() override = default;
+
+  bool push_remote(TaskHeader* t) noexcept {
+    {
+      std::lock_guard lock(inject_mu_);
+      if (closed_.load(std::memory_order_relaxed)) return false;
+      inject_.push(t);
+      inject_len_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    if (parked_.load(std::memory_order_seq_cst)) reactor_->unpark();
+    return true;
+  }
+
+  TaskHeader* next_task(std::uint32_t tick) noexcept {
+    if (tick % config_.global_queue_interval == 0) {
+      if (TaskHeader* t = pop_remote()) return t;
+    }
+    if (TaskHeader* t = local_.pop()) return t;
+    return pop_remote();
+  }
+
+  TaskHeader* pop_remote() noexcept {
+    if (inject_len_.load(std::memory_order_relaxed) == 0) return nullptr;
+    TaskHeader* t;
+    {
+      std::lock_guard lock(inject_mu_);
+      t = inject_.pop();
+      if (!t) return nullptr;
+      inject_len_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (!(t->owner & kOwned)) own(t);  // spawned from another thread
+    return t;
+  }
+
+  void run(TaskHeader* t) noexcept {
+    switch (task_run(t)) {
+      case RunResult::idle: break;
+      case RunResult::reschedule: local_.push(t); break;
+      case RunResult::complete:
+        disown(t);
+        t->unref();
+        break;
+    }
+  }
+
+  void park() {
+    auto next = timers_.next_deadline();
+    std::optional<std::chrono::nanoseconds> wait;
+    if (next) {
+      auto now = Clock::now();
+      wait = *next > now ? std::chrono::duration_cast<std::chrono::nanoseconds>(*next - now)
+                         : std::chrono::nanoseconds(0);
+    }
+    // Dekker with push_remote(): either we see the injected task, or it sees parked_ and unparks.
+    parked_.store(true, std::memory_order_seq_cst);
+    if (inject_len_.load(std::memory_order_seq_cst) != 0 || local_.len) wait = std::chrono::nanoseconds(0);
+    reactor_->poll(wait);
+    parked_.store(false, std::memory_order_relaxed);
+    timers_.process(Clock::now());
+  }
+
+  void own(TaskHeader* t) noexcept {
+    t->owner |= kOwned;
+    t->owned_prev = nullptr;
+    t->owned_next = owned_head_;
+    if (owned_head_) owned_head_->owned_prev = t;
+    owned_head_ = t;
+  }
+  void disown(TaskHeader* t) noexcept {
+    if (t->owned_prev) {
+      t->owned_prev->owned_next = t->owned_next;
+    } else {
+      owned_head_ = t->owned_next;
+    }
+    if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
+    t->owned_prev = t->owned_next = nullptr;
+  }
+
+  RuntimeConfig config_;
+  std::unique_ptr<Reactor> reactor_;
+  TimerDriver timers_;
+  RuntimeContext ctx_;
+  TaskQueue local_;
+  TaskHeader* owned_head_ = nullptr;
+  std::mutex inject_mu_;
+  TaskQueue inject_;
+  std::atomic<std::size_t> inject_len_{0};
+  std::atomic<bool> parked_{false};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace
+
+Executor* make_current_thread_executor(const RuntimeConfig& config) { return new CurrentThreadExecutor(config); }
+
+}  // namespace strata::detail

@@ -1,0 +1,120 @@
+// The epoll backend: edge-triggered registrations, an eventfd for cross-thread unpark.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+#include "strata/rt/reactor.hpp"
+
+namespace strata::detail {
+
+namespace {
+
+class EpollReactor final : public Reactor {
+ public:
+  EpollReactor() {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
+    evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (evfd_ < 0) throw std::system_error(errno, std::system_category(), "eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.ptr = nullptr;  // the unpark token
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
+      throw std::system_error(errno, std::system_category(), "epoll_ctl(eventfd)");
+    }
+  }
+  ~EpollReactor() override {
+    release_pending();
+    ::close(evfd_);
+    ::close(epfd_);
+  }
+
+  Result<IoSource*> register_fd(int fd) override {
+    auto* src = new IoSource;
+    src->fd = fd;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = src;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+      int err = errno;
+      delete src;
+      return fail(Error::from_errno(err, "epoll_ctl(ADD)"));
+    }
+    return src;
+  }
+
+  void deregister(IoSource* src) noexcept override {
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, src->fd, nullptr);
+    std::lock_guard lock(release_lock_);
+    release_.push_back(src);
+  }
+
+  std::size_t poll(std::optional<std::chrono::nanoseconds> timeout) override {
+    release_pending();
+    int ms = -1;
+    if (timeout) {
+      auto ns = timeout->count();
+      ms = ns <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((ns + 999'999) / 1'000'000, 1 << 30));
+    }
+    int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
+    if (n < 0) return 0;  // EINTR: the caller loops
+    std::size_t io = 0;
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& e = events_[static_cast<std::size_t>(i)];
+      if (!e.data.ptr) {
+        std::uint64_t v;
+        while (::read(evfd_, &v, sizeof v) > 0) {
+        }
+        notified_.store(false, std::memory_order_release);
+        continue;
+      }
+      ++io;
+      std::uint32_t bits = 0;
+      if (e.events & EPOLLIN) bits |= readiness::readable;
+      if (e.events & EPOLLOUT) bits |= readiness::writable;
+      if (e.events & EPOLLRDHUP) bits |= readiness::read_closed | readiness::readable;
+      if (e.events & EPOLLHUP) bits |= readiness::read_closed | readiness::write_closed | readiness::readable;
+      if (e.events & EPOLLERR) bits |= readiness::error | readiness::readable | readiness::writable;
+      static_cast<IoSource*>(e.data.ptr)->set_readiness(bits);
+    }
+    return io;
+  }
+
+  void unpark() noexcept override {
+    if (notified_.exchange(true, std::memory_order_acq_rel)) return;
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(evfd_, &one, sizeof one);
+  }
+
+  const char* name() const noexcept override { return "epoll"; }
+
+ private:
+  void release_pending() noexcept {
+    std::vector<IoSource*> doomed;
+    {
+      std::lock_guard lock(release_lock_);
+      if (release_.empty()) return;
+      doomed.swap(release_);
+    }
+    for (IoSource* s : doomed) delete s;
+  }
+
+  int epfd_ = -1;
+  int evfd_ = -1;
+  std::atomic<bool> notified_{false};
+  SpinLock release_lock_;
+  std::vector<IoSource*> release_;
+  std::array<epoll_event, 256> events_{};
+};
+
+}  // namespace
+
+std::unique_ptr<Reactor> make_default_reactor() { return std::make_unique<EpollReactor>(); }
+
+}  // namespace strata::detail

@@ -1,0 +1,101 @@
+// The task state machine (see detail/task_cell.hpp for the states and the reference rules).
+#include "strata/rt/detail/task_cell.hpp"
+
+#include <cassert>
+#include <mutex>
+
+namespace strata::detail {
+
+namespace {
+
+TaskHeader* header(const void* p) noexcept { return static_cast<TaskHeader*>(const_cast<void*>(p)); }
+
+void waker_clone(const void* p) { header(p)->ref(); }
+void waker_wake(const void* p) {
+  TaskHeader* t = header(p);
+  task_wake_by_ref(t);
+  t->unref();
+}
+void waker_wake_by_ref(const void* p) { task_wake_by_ref(header(p)); }
+void waker_drop(const void* p) { header(p)->unref(); }
+
+// Stores COMPLETE and wakes the joiner. The output was written by the caller.
+void complete(TaskHeader* t) noexcept {
+  std::uint32_t s = t->state.load(std::memory_order_relaxed);
+  while (!t->state.compare_exchange_weak(s, (s & ~(kRunning | kNotified)) | kComplete,
+                                         std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+  Waker joiner;
+  {
+    std::lock_guard lock(t->join_lock);
+    joiner = std::move(t->join_waker);
+  }
+  std::move(joiner).wake();
+}
+
+}  // namespace
+
+const WakerVTable task_waker_vtable{&waker_clone, &waker_wake, &waker_wake_by_ref, &waker_drop};
+
+void task_wake_by_ref(TaskHeader* t) noexcept {
+  std::uint32_t s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s & (kComplete | kNotified)) return;
+    if (s & kRunning) {
+      // The poller re-queues the task when its poll returns.
+      if (t->state.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel, std::memory_order_acquire)) return;
+      continue;
+    }
+    if (t->state.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      t->scheduler->schedule(t);
+      return;
+    }
+  }
+}
+
+void task_abort(TaskHeader* t) noexcept {
+  std::uint32_t s = t->state.fetch_or(kCancelled, std::memory_order_acq_rel);
+  if (!(s & kComplete)) task_wake_by_ref(t);
+}
+
+RunResult task_run(TaskHeader* t) noexcept {
+  std::uint32_t s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    assert(s & kNotified);
+    if (s & kComplete) return RunResult::idle;
+    if (t->state.compare_exchange_weak(s, (s & ~kNotified) | kRunning, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      break;
+    }
+  }
+  if (s & kCancelled) {
+    t->vtable->cancel(t);
+    complete(t);
+    return RunResult::complete;
+  }
+
+  Waker waker(t, &task_waker_vtable);  // borrowed: forgotten below, never dropped
+  Context cx(waker);
+  bool done = t->vtable->poll(t, cx);
+  waker.forget();
+  if (done) {
+    complete(t);
+    return RunResult::complete;
+  }
+
+  s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    // A wake (or abort) during the poll left NOTIFIED set: the task must run again.
+    if (t->state.compare_exchange_weak(s, s & ~kRunning, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return (s & kNotified) ? RunResult::reschedule : RunResult::idle;
+    }
+  }
+}
+
+void task_shutdown(TaskHeader* t) noexcept {
+  if (t->state.load(std::memory_order_acquire) & kComplete) return;
+  t->vtable->cancel(t);
+  complete(t);
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,97 @@
+#include "strata/rt/timer_wheel.hpp"
+
+#include <bit>
+#include <utility>
+
+namespace strata::detail {
+
+namespace {
+
+constexpr std::uint64_t kSlotMask = TimerWheel::kSlots - 1;
+
+// The level whose slot granularity separates `when` from `elapsed`: the highest 6-bit group in
+// which they differ.
+unsigned level_for(std::uint64_t elapsed, std::uint64_t when) noexcept {
+  std::uint64_t masked = (elapsed ^ when) | kSlotMask;
+  if (masked >= TimerWheel::kMaxDuration) masked = TimerWheel::kMaxDuration - 1;
+  unsigned significant = 63u - static_cast<unsigned>(std::countl_zero(masked));
+  return significant / TimerWheel::kSlotBits;
+}
+
+constexpr std::uint64_t slot_range(unsigned level) noexcept {
+  return std::uint64_t{1} << (level * TimerWheel::kSlotBits);
+}
+constexpr std::uint64_t level_range(unsigned level) noexcept {
+  return std::uint64_t{1} << ((level + 1) * TimerWheel::kSlotBits);
+}
+
+}  // namespace
+
+void TimerWheel::link(TimerEntry* e) noexcept {
+  std::uint64_t when = e->deadline;
+  if (when - elapsed_ > kMaxDuration) when = elapsed_ + kMaxDuration;
+  unsigned level = level_for(elapsed_, when);
+  unsigned slot = static_cast<unsigned>((when >> (level * kSlotBits)) & kSlotMask);
+  e->level = static_cast<std::uint8_t>(level);
+  e->slot = static_cast<std::uint8_t>(slot);
+  TimerEntry*& head = slots_[level][slot];
+  e->prev = nullptr;
+  e->next = head;
+  if (head) head->prev = e;
+  head = e;
+  e->linked = true;
+  occupied_[level] |= std::uint64_t{1} << slot;
+}
+
+bool TimerWheel::insert(TimerEntry* e) noexcept {
+  if (e->deadline <= elapsed_) return false;
+  link(e);
+  ++count_;
+  return true;
+}
+
+void TimerWheel::remove(TimerEntry* e) noexcept {
+  if (!e->linked) return;
+  TimerEntry*& head = slots_[e->level][e->slot];
+  if (e->prev) {
+    e->prev->next = e->next;
+  } else {
+    head = e->next;
+  }
+  if (e->next) e->next->prev = e->prev;
+  if (!head) occupied_[e->level] &= ~(std::uint64_t{1} << e->slot);
+  e->prev = e->next = nullptr;
+  e->linked = false;
+  --count_;
+}
+
+TimerEntry* TimerWheel::take_slot(unsigned level, unsigned slot) noexcept {
+  TimerEntry* list = std::exchange(slots_[level][slot], nullptr);
+  occupied_[level] &= ~(std::uint64_t{1} << slot);
+  for (TimerEntry* e = list; e; e = e->next) e->linked = false;
+  return list;
+}
+
+std::optional<TimerWheel::Expiration> TimerWheel::next_slot() const noexcept {
+  for (unsigned level = 0; level < kLevels; ++level) {
+    std::uint64_t occ = occupied_[level];
+    if (!occ) continue;
+    unsigned now_slot = static_cast<unsigned>((elapsed_ >> (level * kSlotBits)) & kSlotMask);
+    unsigned zeros = static_cast<unsigned>(std::countr_zero(std::rotr(occ, static_cast<int>(now_slot))));
+    unsigned slot = (zeros + now_slot) & kSlotMask;
+    std::uint64_t level_start = elapsed_ & ~(level_range(level) - 1);
+    std::uint64_t deadline = level_start + slot * slot_range(level);
+    // A slot "behind" the current one belongs to the next rotation of this level (only reachable
+    // at the top level, where deadlines are clamped).
+    if (deadline < elapsed_) deadline += level_range(level);
+    return Expiration{level, slot, deadline};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> TimerWheel::next_expiration() const noexcept {
+  if (auto e = next_slot()) return e->deadline;
+  return std::nullopt;
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,61 @@
+// Shared helpers for runtime tests: hand-written leaf futures with observable behaviour.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "strata/rt.hpp"
+
+namespace strata::test {
+
+// A future completed from outside (any thread) through a shared Trigger.
+template <class T>
+struct Trigger {
+  std::mutex mu;
+  std::optional<T> value;
+  Waker waker;
+  std::atomic<int> polls{0};
+
+  void fire(T v) {
+    Waker w;
+    {
+      std::lock_guard lock(mu);
+      value = std::move(v);
+      w = std::move(waker);
+    }
+    std::move(w).wake();
+  }
+};
+
+template <class T>
+struct Triggered {
+  std::shared_ptr<Trigger<T>> trig;
+  Poll<T> poll(Context& cx) {
+    trig->polls.fetch_add(1);
+    std::lock_guard lock(trig->mu);
+    if (trig->value) return *trig->value;
+    if (!trig->waker.will_wake(cx.waker())) trig->waker = cx.waker();
+    return pending;
+  }
+};
+
+// Counts live instances: proves that destructors ran on cancellation.
+struct DropCounter {
+  std::atomic<int>* counter;
+  explicit DropCounter(std::atomic<int>* c) : counter(c) { counter->fetch_add(1); }
+  DropCounter(const DropCounter& o) : counter(o.counter) { counter->fetch_add(1); }
+  ~DropCounter() { counter->fetch_sub(1); }
+};
+
+// A future that never completes (stores the waker so that it is a proper pending future).
+struct Never {
+  Waker waker;
+  Poll<void> poll(Context& cx) {
+    waker = cx.waker();
+    return pending;
+  }
+};
+
+}  // namespace strata::test
