@@ -40,7 +40,8 @@ Task<void> showcase() {
     for (int i = 0; i < 5; ++i) {
       auto t = co_await iv.tick();
       std::printf("  tick %d at +%lld ms\n", i,
-                  static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(t - start).count()));
+                  static_cast<long long>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(t - start).count()));
     }
     co_return 5;
   }());

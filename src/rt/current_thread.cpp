@@ -164,8 +164,11 @@ class CurrentThreadExecutor final : public Executor {
 
   void run(TaskHeader* t) noexcept {
     switch (task_run(t)) {
-      case RunResult::idle: break;
-      case RunResult::reschedule: local_.push(t); break;
+      case RunResult::idle:
+        break;
+      case RunResult::reschedule:
+        local_.push(t);
+        break;
       case RunResult::complete:
         disown(t);
         t->unref();
@@ -183,7 +186,8 @@ class CurrentThreadExecutor final : public Executor {
     }
     // Dekker with push_remote(): either we see the injected task, or it sees parked_ and unparks.
     parked_.store(true, std::memory_order_seq_cst);
-    if (inject_len_.load(std::memory_order_seq_cst) != 0 || local_.len) wait = std::chrono::nanoseconds(0);
+    if (inject_len_.load(std::memory_order_seq_cst) != 0 || local_.len)
+      wait = std::chrono::nanoseconds(0);
     reactor_->poll(wait);
     parked_.store(false, std::memory_order_relaxed);
     timers_.process(Clock::now());
@@ -221,6 +225,8 @@ class CurrentThreadExecutor final : public Executor {
 
 }  // namespace
 
-Executor* make_current_thread_executor(const RuntimeConfig& config) { return new CurrentThreadExecutor(config); }
+Executor* make_current_thread_executor(const RuntimeConfig& config) {
+  return new CurrentThreadExecutor(config);
+}
 
 }  // namespace strata::detail

@@ -8,11 +8,16 @@ class StrataCategory final : public std::error_category {
   const char* name() const noexcept override { return "strata"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::cancelled: return "operation cancelled";
-      case Errc::timed_out: return "operation timed out";
-      case Errc::closed: return "closed";
-      case Errc::shutdown: return "runtime shutting down";
-      case Errc::invalid_input: return "invalid input";
+      case Errc::cancelled:
+        return "operation cancelled";
+      case Errc::timed_out:
+        return "operation timed out";
+      case Errc::closed:
+        return "closed";
+      case Errc::shutdown:
+        return "runtime shutting down";
+      case Errc::invalid_input:
+        return "invalid input";
     }
     return "unknown strata error";
   }

@@ -50,12 +50,18 @@ struct ThreadCache {
 
 thread_local ThreadCache tls_cache;
 
-constexpr std::size_t class_of(std::size_t size) noexcept { return (size + kGranule - 1) / kGranule - 1; }
+constexpr std::size_t class_of(std::size_t size) noexcept {
+  return (size + kGranule - 1) / kGranule - 1;
+}
 
 }  // namespace
 
-FrameAllocatorStats frame_allocator_stats() noexcept { return tls_cache.stats; }
-bool frame_cache_enabled() noexcept { return kCacheEnabled; }
+FrameAllocatorStats frame_allocator_stats() noexcept {
+  return tls_cache.stats;
+}
+bool frame_cache_enabled() noexcept {
+  return kCacheEnabled;
+}
 
 namespace detail {
 
@@ -82,7 +88,8 @@ void frame_free(void* p, std::size_t size) noexcept {
     ThreadCache& tc = tls_cache;
     std::size_t c = class_of(size);
     std::size_t bytes = (c + 1) * kGranule;
-    if (!tc.dead && tc.counts[c] < kMaxPerClass && tc.stats.cached_bytes + bytes <= kMaxCachedBytes) {
+    if (!tc.dead && tc.counts[c] < kMaxPerClass &&
+        tc.stats.cached_bytes + bytes <= kMaxCachedBytes) {
       auto* b = static_cast<FreeBlock*>(p);
       b->next = tc.heads[c];
       tc.heads[c] = b;

@@ -10,7 +10,8 @@ namespace detail {
 
 namespace {
 constexpr std::uint32_t kReadMask = readiness::readable | readiness::read_closed | readiness::error;
-constexpr std::uint32_t kWriteMask = readiness::writable | readiness::write_closed | readiness::error;
+constexpr std::uint32_t kWriteMask =
+    readiness::writable | readiness::write_closed | readiness::error;
 constexpr std::uint32_t kSticky = readiness::read_closed | readiness::write_closed;
 
 std::uint32_t mask_of(Interest i) noexcept {
@@ -27,7 +28,8 @@ void IoSource::set_readiness(std::uint32_t bits) noexcept {
   do {
     std::uint32_t tick = static_cast<std::uint32_t>(cur >> 32) + 1;
     next = (std::uint64_t{tick} << 32) | (static_cast<std::uint32_t>(cur) | bits);
-  } while (!state.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed));
+  } while (!state.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed));
 
   Waker r, w;
   {
@@ -69,12 +71,15 @@ void IoSource::clear_readiness(ReadyEvent ev) noexcept {
     // A newer event arrived after `ev` was observed: keep its readiness.
     if (static_cast<std::uint32_t>(cur >> 32) != ev.tick) return;
     std::uint64_t next = cur & ~std::uint64_t{ev.ready & ~kSticky};
-    if (state.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed)) return;
+    if (state.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed))
+      return;
   }
 }
 
 void IoSource::shutdown() noexcept {
-  set_readiness(readiness::readable | readiness::writable | readiness::read_closed | readiness::write_closed);
+  set_readiness(readiness::readable | readiness::writable | readiness::read_closed |
+                readiness::write_closed);
 }
 
 }  // namespace detail
@@ -102,7 +107,9 @@ IoRegistration& IoRegistration::operator=(IoRegistration&& o) noexcept {
   return *this;
 }
 
-IoRegistration::~IoRegistration() { release(); }
+IoRegistration::~IoRegistration() {
+  release();
+}
 
 void IoRegistration::release() noexcept {
   if (src_) reactor_->deregister(std::exchange(src_, nullptr));

@@ -9,7 +9,9 @@ Runtime::Runtime(const RuntimeConfig& config) {
     throw std::invalid_argument("RuntimeConfig: intervals must be positive");
   }
   switch (config.flavor) {
-    case RuntimeConfig::Flavor::current_thread: exec_ = detail::make_current_thread_executor(config); break;
+    case RuntimeConfig::Flavor::current_thread:
+      exec_ = detail::make_current_thread_executor(config);
+      break;
     case RuntimeConfig::Flavor::multi_thread:
       throw std::invalid_argument("RuntimeConfig: the multi-thread runtime is not built yet");
   }

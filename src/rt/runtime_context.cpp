@@ -9,7 +9,9 @@ namespace {
 thread_local RuntimeContext* tls_context = nullptr;
 }
 
-RuntimeContext* current_context() noexcept { return tls_context; }
+RuntimeContext* current_context() noexcept {
+  return tls_context;
+}
 
 RuntimeContext& require_context(const char* what) {
   if (!tls_context) {
@@ -18,7 +20,11 @@ RuntimeContext& require_context(const char* what) {
   return *tls_context;
 }
 
-ContextGuard::ContextGuard(RuntimeContext* ctx) noexcept : prev_(tls_context) { tls_context = ctx; }
-ContextGuard::~ContextGuard() { tls_context = prev_; }
+ContextGuard::ContextGuard(RuntimeContext* ctx) noexcept : prev_(tls_context) {
+  tls_context = ctx;
+}
+ContextGuard::~ContextGuard() {
+  tls_context = prev_;
+}
 
 }  // namespace strata::detail

@@ -8,16 +8,24 @@ namespace strata::detail {
 
 namespace {
 
-TaskHeader* header(const void* p) noexcept { return static_cast<TaskHeader*>(const_cast<void*>(p)); }
+TaskHeader* header(const void* p) noexcept {
+  return static_cast<TaskHeader*>(const_cast<void*>(p));
+}
 
-void waker_clone(const void* p) { header(p)->ref(); }
+void waker_clone(const void* p) {
+  header(p)->ref();
+}
 void waker_wake(const void* p) {
   TaskHeader* t = header(p);
   task_wake_by_ref(t);
   t->unref();
 }
-void waker_wake_by_ref(const void* p) { task_wake_by_ref(header(p)); }
-void waker_drop(const void* p) { header(p)->unref(); }
+void waker_wake_by_ref(const void* p) {
+  task_wake_by_ref(header(p));
+}
+void waker_drop(const void* p) {
+  header(p)->unref();
+}
 
 // Stores COMPLETE and wakes the joiner. The output was written by the caller.
 void complete(TaskHeader* t) noexcept {
@@ -43,10 +51,13 @@ void task_wake_by_ref(TaskHeader* t) noexcept {
     if (s & (kComplete | kNotified)) return;
     if (s & kRunning) {
       // The poller re-queues the task when its poll returns.
-      if (t->state.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel, std::memory_order_acquire)) return;
+      if (t->state.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel,
+                                         std::memory_order_acquire))
+        return;
       continue;
     }
-    if (t->state.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (t->state.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
       t->scheduler->schedule(t);
       return;
     }
@@ -86,7 +97,8 @@ RunResult task_run(TaskHeader* t) noexcept {
   s = t->state.load(std::memory_order_acquire);
   for (;;) {
     // A wake (or abort) during the poll left NOTIFIED set: the task must run again.
-    if (t->state.compare_exchange_weak(s, s & ~kRunning, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (t->state.compare_exchange_weak(s, s & ~kRunning, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
       return (s & kNotified) ? RunResult::reschedule : RunResult::idle;
     }
   }

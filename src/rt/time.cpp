@@ -15,7 +15,7 @@ constexpr std::int64_t kTickNs = 1'000'000;  // 1 ms
 // Wakers collected under the driver lock and woken after it; per thread so that concurrent
 // drivers never share it, and reused so that steady state allocates nothing.
 thread_local std::vector<Waker> tls_due;
-}
+}  // namespace
 
 std::uint64_t TimerDriver::tick_ceil(Instant t) const noexcept {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_).count();
@@ -134,15 +134,22 @@ Poll<Instant> Interval::poll_tick(Context& cx) {
   // A tick counts as missed only when we are noticeably late (timer resolution is 1 ms).
   if (now > scheduled + std::chrono::milliseconds(5)) {
     switch (behavior_) {
-      case MissedTickBehavior::burst: break;
-      case MissedTickBehavior::delay: next = now + period_; break;
-      case MissedTickBehavior::skip: next = now + period_ - (now - scheduled) % period_; break;
+      case MissedTickBehavior::burst:
+        break;
+      case MissedTickBehavior::delay:
+        next = now + period_;
+        break;
+      case MissedTickBehavior::skip:
+        next = now + period_ - (now - scheduled) % period_;
+        break;
     }
   }
   sleep_.reset(next);
   return scheduled;
 }
 
-void Interval::reset() { sleep_.reset(Clock::now() + period_); }
+void Interval::reset() {
+  sleep_.reset(Clock::now() + period_);
+}
 
 }  // namespace strata

@@ -77,7 +77,8 @@ std::optional<TimerWheel::Expiration> TimerWheel::next_slot() const noexcept {
     std::uint64_t occ = occupied_[level];
     if (!occ) continue;
     unsigned now_slot = static_cast<unsigned>((elapsed_ >> (level * kSlotBits)) & kSlotMask);
-    unsigned zeros = static_cast<unsigned>(std::countr_zero(std::rotr(occ, static_cast<int>(now_slot))));
+    unsigned zeros =
+        static_cast<unsigned>(std::countr_zero(std::rotr(occ, static_cast<int>(now_slot))));
     unsigned slot = (zeros + now_slot) & kSlotMask;
     std::uint64_t level_start = elapsed_ & ~(level_range(level) - 1);
     std::uint64_t deadline = level_start + slot * slot_range(level);

@@ -21,15 +21,21 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace strata {
 namespace {
 
 using namespace std::chrono_literals;
 
-Task<int> leaf(int v) { co_return v; }
+Task<int> leaf(int v) {
+  co_return v;
+}
 
 Task<int> child(int v) {
   co_await yield_now();
@@ -58,7 +64,8 @@ class CountAllocations {
 };
 
 TEST(FrameAllocator, SteadyStateSpawnDoesNoMalloc) {
-  if (!frame_cache_enabled()) GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
+  if (!frame_cache_enabled())
+    GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
   auto rt = Runtime::current_thread();
   long expected = 0;
   for (int i = 0; i < 1000; ++i) expected += i + 1;
@@ -80,7 +87,8 @@ TEST(FrameAllocator, SteadyStateSpawnDoesNoMalloc) {
 }
 
 TEST(FrameAllocator, SteadyStateSleepDoesNoMalloc) {
-  if (!frame_cache_enabled()) GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
+  if (!frame_cache_enabled())
+    GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
   auto rt = Runtime::current_thread();
   auto sleeper = []() -> Task<int> {
     for (int i = 0; i < 3; ++i) co_await sleep(1ms);
@@ -97,7 +105,8 @@ TEST(FrameAllocator, SteadyStateSleepDoesNoMalloc) {
 }
 
 TEST(FrameAllocator, ReusesFreedBlocksOfTheSameClass) {
-  if (!frame_cache_enabled()) GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
+  if (!frame_cache_enabled())
+    GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
   void* a = detail::frame_alloc(100);
   detail::frame_free(a, 100);
   void* b = detail::frame_alloc(110);  // same 16-byte class as 100 (112)

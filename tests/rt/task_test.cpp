@@ -10,7 +10,9 @@
 namespace strata {
 namespace {
 
-Task<int> add(int a, int b) { co_return a + b; }
+Task<int> add(int a, int b) {
+  co_return a + b;
+}
 
 Task<int> nested(int depth) {
   if (depth == 0) co_return 0;

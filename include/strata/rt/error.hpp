@@ -34,13 +34,16 @@ struct std::is_error_code_enum<strata::Errc> : std::true_type {};
 namespace strata {
 
 const std::error_category& strata_category() noexcept;
-inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), strata_category()}; }
+inline std::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), strata_category()};
+}
 
 // A failure: an error code plus a short, static-or-owned context ("connect", "bind 0.0.0.0:80").
 class Error {
  public:
   Error() = default;
-  Error(std::error_code code, std::string context = {}) : code_(code), context_(std::move(context)) {}
+  Error(std::error_code code, std::string context = {})
+      : code_(code), context_(std::move(context)) {}
   Error(Errc e, std::string context = {}) : Error(make_error_code(e), std::move(context)) {}
 
   // Builds an Error from an errno value of a failed system call.
@@ -54,7 +57,9 @@ class Error {
   std::string message() const;
 
   friend bool operator==(const Error& e, Errc c) noexcept { return e.code_ == make_error_code(c); }
-  friend bool operator==(const Error& e, std::errc c) noexcept { return e.code_ == std::make_error_condition(c); }
+  friend bool operator==(const Error& e, std::errc c) noexcept {
+    return e.code_ == std::make_error_condition(c);
+  }
 
  private:
   std::error_code code_;
@@ -65,7 +70,9 @@ template <class T>
 using Result = std::expected<T, Error>;
 
 // Shorthand for returning an error: `return fail(Errc::timed_out, "read");`
-inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+  return std::unexpected<Error>(std::move(e));
+}
 inline std::unexpected<Error> fail(Errc e, std::string context = {}) {
   return std::unexpected<Error>(Error(e, std::move(context)));
 }

@@ -1,9 +1,9 @@
 // The per-thread recycling allocator behind coroutine frames and spawned task cells.
 //
-// Blocks are grouped in 16-byte size classes up to 2 KiB; a freed block goes to the freeing thread's
-// cache and is reused by the next allocation of its class, so steady-state spawning does no malloc.
-// Caches are bounded (per class and per thread); larger blocks and overflow go to operator new.
-// Sanitizer builds bypass the cache so that ASan sees every use-after-free.
+// Blocks are grouped in 16-byte size classes up to 2 KiB; a freed block goes to the freeing
+// thread's cache and is reused by the next allocation of its class, so steady-state spawning does
+// no malloc. Caches are bounded (per class and per thread); larger blocks and overflow go to
+// operator new. Sanitizer builds bypass the cache so that ASan sees every use-after-free.
 #pragma once
 
 #include <cstddef>

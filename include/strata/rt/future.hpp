@@ -25,13 +25,14 @@ namespace strata {
 
 template <class F>
 concept Future = requires(F& f, Context& cx) {
-  { f.poll(cx) };
+  {f.poll(cx)};
   requires is_poll<decltype(f.poll(cx))>::value;
 };
 
 // The value type a future produces.
 template <Future F>
-using FutureOutput = typename decltype(std::declval<F&>().poll(std::declval<Context&>()))::value_type;
+using FutureOutput =
+    typename decltype(std::declval<F&>().poll(std::declval<Context&>()))::value_type;
 
 namespace detail {
 

@@ -23,8 +23,7 @@ class Poll {
   using value_type = T;
   Poll(Pending) noexcept {}
   template <class U = T>
-    requires std::is_constructible_v<T, U&&>
-  Poll(U&& v) : value_(std::forward<U>(v)) {}
+  requires std::is_constructible_v<T, U&&> Poll(U&& v) : value_(std::forward<U>(v)) {}
 
   bool is_ready() const noexcept { return value_.has_value(); }
   bool is_pending() const noexcept { return !value_.has_value(); }

@@ -47,8 +47,12 @@ inline constexpr std::uint32_t error = 16;        // EPOLLERR: read SO_ERROR for
 struct ReadyEvent {
   std::uint32_t tick = 0;
   std::uint32_t ready = 0;
-  bool is_readable() const noexcept { return ready & (readiness::readable | readiness::read_closed); }
-  bool is_writable() const noexcept { return ready & (readiness::writable | readiness::write_closed); }
+  bool is_readable() const noexcept {
+    return ready & (readiness::readable | readiness::read_closed);
+  }
+  bool is_writable() const noexcept {
+    return ready & (readiness::writable | readiness::write_closed);
+  }
   bool is_read_closed() const noexcept { return ready & readiness::read_closed; }
 };
 
@@ -58,7 +62,7 @@ namespace detail {
 struct IoSource {
   int fd = -1;
   std::atomic<std::uint64_t> state{0};  // tick << 32 | readiness bits
-  SpinLock waiters_lock;  // guards reader and writer
+  SpinLock waiters_lock;                // guards reader and writer
   Waker reader;
   Waker writer;
 

@@ -129,6 +129,8 @@ struct YieldNow {
     return pending;
   }
 };
-inline YieldNow yield_now() noexcept { return {}; }
+inline YieldNow yield_now() noexcept {
+  return {};
+}
 
 }  // namespace strata

@@ -40,7 +40,8 @@ class [[nodiscard]] Select {
 
  private:
   template <std::size_t... I>
-  void poll_index(Context& cx, std::size_t i, std::optional<Output>& out, std::index_sequence<I...>) {
+  void poll_index(Context& cx, std::size_t i, std::optional<Output>& out,
+                  std::index_sequence<I...>) {
     ((I == i ? poll_one<I>(cx, out) : void()), ...);
   }
   template <std::size_t I>
@@ -48,7 +49,8 @@ class [[nodiscard]] Select {
     auto& f = std::get<I>(futs_);
     auto p = f->poll(cx);
     if (p.is_ready()) {
-      out.emplace(std::in_place_index<I>, detail::take_value<std::tuple_element_t<I, std::tuple<Fs...>>>(p));
+      out.emplace(std::in_place_index<I>,
+                  detail::take_value<std::tuple_element_t<I, std::tuple<Fs...>>>(p));
     }
   }
 

@@ -81,8 +81,12 @@ class [[nodiscard]] Sleep {
   bool done_ = false;
 };
 
-inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
-inline Sleep sleep(Duration d) noexcept { return Sleep(Clock::now() + d); }
+inline Sleep sleep_until(Instant deadline) noexcept {
+  return Sleep(deadline);
+}
+inline Sleep sleep(Duration d) noexcept {
+  return Sleep(Clock::now() + d);
+}
 
 // What an Interval does when ticks were missed because the task ran late.
 enum class MissedTickBehavior {
@@ -115,8 +119,12 @@ class Interval {
   Sleep sleep_;
 };
 
-inline Interval interval(Duration period) { return Interval(Clock::now(), period); }
-inline Interval interval_at(Instant start, Duration period) { return Interval(start, period); }
+inline Interval interval(Duration period) {
+  return Interval(Clock::now(), period);
+}
+inline Interval interval_at(Instant start, Duration period) {
+  return Interval(start, period);
+}
 
 // Runs `fut` with a deadline: Ready(value) if it finishes first, Errc::timed_out otherwise. On
 // timeout the inner future is destroyed at once (cancelled at its suspension point).

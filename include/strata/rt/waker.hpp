@@ -2,8 +2,8 @@
 //
 // A future that returns Pending first stores a clone of `cx.waker()`; when the event it waits for
 // happens (data arrived, a timer fired, a channel got a value) it calls `wake()`, which reschedules
-// the task that owns the future. Wakers are small (two pointers), copyable, and safe to use from any
-// thread, any number of times, even after the task has finished (the wake is then a no-op).
+// the task that owns the future. Wakers are small (two pointers), copyable, and safe to use from
+// any thread, any number of times, even after the task has finished (the wake is then a no-op).
 //
 //   Poll<int> MyFuture::poll(Context& cx) {
 //     if (value_) return *value_;
@@ -31,7 +31,8 @@ class Waker {
   Waker(const Waker& o) noexcept : data_(o.data_), vtable_(o.vtable_) {
     if (vtable_) vtable_->clone(data_);
   }
-  Waker(Waker&& o) noexcept : data_(std::exchange(o.data_, nullptr)), vtable_(std::exchange(o.vtable_, nullptr)) {}
+  Waker(Waker&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), vtable_(std::exchange(o.vtable_, nullptr)) {}
   Waker& operator=(const Waker& o) noexcept {
     if (this != &o) *this = Waker(o);
     return *this;

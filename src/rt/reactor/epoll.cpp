@@ -60,7 +60,8 @@ class EpollReactor final : public Reactor {
     int ms = -1;
     if (timeout) {
       auto ns = timeout->count();
-      ms = ns <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((ns + 999'999) / 1'000'000, 1 << 30));
+      ms = ns <= 0 ? 0
+                   : static_cast<int>(std::min<std::int64_t>((ns + 999'999) / 1'000'000, 1 << 30));
     }
     int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
     if (n < 0) return 0;  // EINTR: the caller loops
@@ -79,7 +80,8 @@ class EpollReactor final : public Reactor {
       if (e.events & EPOLLIN) bits |= readiness::readable;
       if (e.events & EPOLLOUT) bits |= readiness::writable;
       if (e.events & EPOLLRDHUP) bits |= readiness::read_closed | readiness::readable;
-      if (e.events & EPOLLHUP) bits |= readiness::read_closed | readiness::write_closed | readiness::readable;
+      if (e.events & EPOLLHUP)
+        bits |= readiness::read_closed | readiness::write_closed | readiness::readable;
       if (e.events & EPOLLERR) bits |= readiness::error | readiness::readable | readiness::writable;
       static_cast<IoSource*>(e.data.ptr)->set_readiness(bits);
     }
@@ -115,6 +117,8 @@ class EpollReactor final : public Reactor {
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_default_reactor() { return std::make_unique<EpollReactor>(); }
+std::unique_ptr<Reactor> make_default_reactor() {
+  return std::make_unique<EpollReactor>();
+}
 
 }  // namespace strata::detail
