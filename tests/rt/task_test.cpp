@@ -66,9 +66,15 @@ TEST(Task, AwaitsTasksAndFutures) {
 }
 
 TEST(Task, DeepChainsUseNoStack) {
-  // 100k nested awaits would overflow the stack without symmetric transfer.
-  auto t = nested(100000);
-  EXPECT_EQ(poll_to_end(t).take(), 100000);
+  // 100k nested awaits would overflow the stack without symmetric transfer. Sanitizer builds
+  // disable the sibling calls that symmetric transfer compiles to, so they check a shallower chain.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr int kDepth = 1000;
+#else
+  constexpr int kDepth = 100000;
+#endif
+  auto t = nested(kDepth);
+  EXPECT_EQ(poll_to_end(t).take(), kDepth);
 }
 
 TEST(Task, ExceptionPropagatesToAwaiter) {

@@ -10,6 +10,11 @@
 
 namespace strata::test {
 
+// Note: the futures below have constructors on purpose. g++ 12 destroys an *aggregate*
+// temporary with non-trivial members twice when it is brace-initialised inside a co_await
+// expression (`co_await Agg{ptr}`); a class with a constructor is not affected. See
+// docs/runtime.md, "Known compiler issues".
+
 // A future completed from outside (any thread) through a shared Trigger.
 template <class T>
 struct Trigger {
@@ -32,6 +37,7 @@ struct Trigger {
 template <class T>
 struct Triggered {
   std::shared_ptr<Trigger<T>> trig;
+  explicit Triggered(std::shared_ptr<Trigger<T>> t) : trig(std::move(t)) {}
   Poll<T> poll(Context& cx) {
     trig->polls.fetch_add(1);
     std::lock_guard lock(trig->mu);
@@ -52,6 +58,7 @@ struct DropCounter {
 // A future that never completes (stores the waker so that it is a proper pending future).
 struct Never {
   Waker waker;
+  Never() noexcept {}
   Poll<void> poll(Context& cx) {
     waker = cx.waker();
     return pending;
