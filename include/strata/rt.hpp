@@ -1,6 +1,7 @@
 // strata/rt: the runtime core — futures, tasks, executors, the reactor, timers, combinators.
 #pragma once
 
+#include "strata/rt/blocking.hpp"
 #include "strata/rt/error.hpp"
 #include "strata/rt/frame_allocator.hpp"
 #include "strata/rt/future.hpp"

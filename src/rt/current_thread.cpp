@@ -8,63 +8,32 @@
 #include <atomic>
 #include <mutex>
 
+#include "strata/rt/blocking.hpp"
 #include "strata/rt/detail/runtime_context.hpp"
 #include "strata/rt/detail/task_cell.hpp"
 #include "strata/rt/reactor.hpp"
 #include "strata/rt/runtime.hpp"
 #include "strata/rt/time.hpp"
+#include "task_queue.hpp"
 
 namespace strata::detail {
 
 namespace {
-
-// Intrusive FIFO through TaskHeader::queue_next.
-struct TaskQueue {
-  TaskHeader* head = nullptr;
-  TaskHeader* tail = nullptr;
-  std::size_t len = 0;
-
-  void push(TaskHeader* t) noexcept {
-    t->queue_next = nullptr;
-    if (tail) {
-      tail->queue_next = t;
-    } else {
-      head = t;
-    }
-    tail = t;
-    ++len;
-  }
-  TaskHeader* pop() noexcept {
-    TaskHeader* t = head;
-    if (!t) return nullptr;
-    head = t->queue_next;
-    if (!head) tail = nullptr;
-    t->queue_next = nullptr;
-    --len;
-    return t;
-  }
-  void append(TaskQueue& o) noexcept {
-    if (!o.head) return;
-    if (tail) {
-      tail->queue_next = o.head;
-    } else {
-      head = o.head;
-    }
-    tail = o.tail;
-    len += o.len;
-    o = {};
-  }
-};
 
 constexpr std::uint32_t kOwned = 1;
 
 class CurrentThreadExecutor final : public Executor {
  public:
   explicit CurrentThreadExecutor(const RuntimeConfig& config)
-      : config_(config), reactor_(make_default_reactor()), timers_(Clock::now()) {
+      : config_(config),
+        reactor_(make_default_reactor()),
+        timers_(Clock::now()),
+        blocking_(new BlockingPool(config.thread_name, config.max_blocking_threads,
+                                   config.blocking_keep_alive)) {
     ctx_.scheduler = this;
     ctx_.timers = &timers_;
     ctx_.reactor = reactor_.get();
+    ctx_.blocking = blocking_;
   }
 
   void schedule(TaskHeader* t) noexcept override {
@@ -80,12 +49,43 @@ class CurrentThreadExecutor final : public Executor {
       if (closed_.load(std::memory_order_relaxed)) return false;
       own(t);
       local_.push(t);
+      ++spawned_;
       return true;
     }
     return push_remote(t);
   }
 
-  void block_until(bool (*done)(void*), void* arg) override {
+  void block_on_task(TaskHeader* task) override {
+    if (current_context() == &ctx_) {
+      throw std::logic_error("block_on: the runtime is already running on this thread");
+    }
+    block_until(
+        [](void* t) {
+          return (static_cast<TaskHeader*>(t)->state.load(std::memory_order_acquire) & kComplete) !=
+                 0;
+        },
+        task);
+  }
+
+  RuntimeMetrics metrics() const override {
+    RuntimeMetrics m;
+    m.workers = 1;
+    m.spawned = spawned_;
+    m.remote_schedules = remote_schedules_.load(std::memory_order_relaxed);
+    m.injection_queue_depth = inject_len_.load(std::memory_order_relaxed);
+    m.blocking_threads = blocking_->threads();
+    m.blocking_queue_depth = blocking_->queue_depth();
+    WorkerMetrics w;
+    w.polls = polls_;
+    w.parks = parks_;
+    w.local_queue_depth = static_cast<std::uint32_t>(local_.len);
+    m.worker.push_back(w);
+    return m;
+  }
+
+  BlockingPool& blocking_pool() noexcept override { return *blocking_; }
+
+  void block_until(bool (*done)(void*), void* arg) {
     ContextGuard guard(&ctx_);
     std::uint32_t tick = 0;
     while (!done(arg)) {
@@ -107,7 +107,12 @@ class CurrentThreadExecutor final : public Executor {
     }
   }
 
-  void shutdown() noexcept override {
+  void shutdown(Instant deadline) noexcept override {
+    shutdown_tasks();
+    blocking_->shutdown(deadline);
+  }
+
+  void shutdown_tasks() noexcept {
     if (closed_.exchange(true)) return;
     ContextGuard guard(&ctx_);
     TaskQueue remote;
@@ -128,7 +133,7 @@ class CurrentThreadExecutor final : public Executor {
   }
 
  private:
-  ~CurrentThreadExecutor() override = default;
+  ~CurrentThreadExecutor() override { blocking_->unref(); }
 
   bool push_remote(TaskHeader* t) noexcept {
     {
@@ -137,6 +142,7 @@ class CurrentThreadExecutor final : public Executor {
       inject_.push(t);
       inject_len_.fetch_add(1, std::memory_order_seq_cst);
     }
+    remote_schedules_.fetch_add(1, std::memory_order_relaxed);
     if (parked_.load(std::memory_order_seq_cst)) reactor_->unpark();
     return true;
   }
@@ -158,11 +164,15 @@ class CurrentThreadExecutor final : public Executor {
       if (!t) return nullptr;
       inject_len_.fetch_sub(1, std::memory_order_relaxed);
     }
-    if (!(t->owner & kOwned)) own(t);  // spawned from another thread
+    if (!(t->owner & kOwned)) {  // spawned from another thread
+      own(t);
+      ++spawned_;
+    }
     return t;
   }
 
   void run(TaskHeader* t) noexcept {
+    ++polls_;
     switch (task_run(t)) {
       case RunResult::idle:
         break;
@@ -185,6 +195,7 @@ class CurrentThreadExecutor final : public Executor {
                          : std::chrono::nanoseconds(0);
     }
     // Dekker with push_remote(): either we see the injected task, or it sees parked_ and unparks.
+    ++parks_;
     parked_.store(true, std::memory_order_seq_cst);
     if (inject_len_.load(std::memory_order_seq_cst) != 0 || local_.len)
       wait = std::chrono::nanoseconds(0);
@@ -221,6 +232,11 @@ class CurrentThreadExecutor final : public Executor {
   std::atomic<std::size_t> inject_len_{0};
   std::atomic<bool> parked_{false};
   std::atomic<bool> closed_{false};
+  BlockingPool* blocking_;
+  std::uint64_t spawned_ = 0;  // written by the driving thread only
+  std::uint64_t polls_ = 0;
+  std::uint64_t parks_ = 0;
+  std::atomic<std::uint64_t> remote_schedules_{0};
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "strata/rt/runtime.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 namespace strata {
 
@@ -13,19 +16,38 @@ Runtime::Runtime(const RuntimeConfig& config) {
       exec_ = detail::make_current_thread_executor(config);
       break;
     case RuntimeConfig::Flavor::multi_thread:
-      throw std::invalid_argument("RuntimeConfig: the multi-thread runtime is not built yet");
+      exec_ = detail::make_multi_thread_executor(config);
+      break;
   }
+}
+
+std::uint32_t RuntimeConfig::resolved_workers() const {
+  if (workers) return workers;
+  if (const char* env = std::getenv("STRATA_WORKERS")) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0 && n <= 4096) return static_cast<std::uint32_t>(n);
+    throw std::invalid_argument(std::string("STRATA_WORKERS: not a worker count: ") + env);
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
 }
 
 Runtime::~Runtime() {
   if (exec_) {
-    exec_->shutdown();
+    exec_->shutdown(Instant::max());
     exec_->unref();
   }
 }
 
-void Runtime::shutdown() noexcept {
-  if (exec_) exec_->shutdown();
+void Runtime::shutdown(Duration timeout) noexcept {
+  if (!exec_) return;
+  Instant now = Clock::now();
+  exec_->shutdown(timeout >= Instant::max() - now ? Instant::max() : now + timeout);
+}
+
+void Runtime::shutdown_background() noexcept {
+  if (exec_) exec_->shutdown(Instant::min());
 }
 
 }  // namespace strata

@@ -41,6 +41,7 @@ class [[nodiscard]] JoinHandle {
     return cell_ && (cell_->state.load(std::memory_order_acquire) & detail::kComplete);
   }
   bool valid() const noexcept { return cell_ != nullptr; }
+  detail::TaskHeader* header() const noexcept { return cell_; }
   // Lets the task run on with nobody waiting for it.
   void detach() noexcept { release(); }
 

@@ -1,53 +1,113 @@
-// Runtime: owns the executor, the reactor and the timers, and runs tasks.
+// Runtime: owns the executor, the reactor(s), the timers and the blocking pool, and runs tasks.
 //
 //   int main() {
-//     auto rt = strata::Runtime::current_thread();
-//     int v = rt.block_on(async_main());       // drives the runtime until async_main finishes
+//     strata::Runtime rt(strata::RuntimeConfig::multi_thread());   // or Runtime::current_thread()
+//     int v = rt.block_on(async_main());       // runs async_main to completion
 //   }
 //   Task<void> async_main() {
 //     JoinHandle<int> h = strata::spawn(work());   // spawn on the current runtime
 //     co_await strata::yield_now();
 //     Result<int> r = co_await h;
 //   }
+//   // or, in one line: STRATA_MAIN(strata::RuntimeConfig::multi_thread()) { co_return 0; }
 //
-// A current-thread runtime runs every task on the thread that calls block_on(); wakers, abort()
-// and Handle::spawn() work from any thread (they go through a locked injection queue and wake the
-// runtime through its reactor). Destroying the runtime (or shutdown()) destroys every pending
-// task's future: destructors run, JoinHandles report Errc::cancelled, later spawns are refused.
+// Two flavours behind one API:
+// - current-thread: every task runs on the thread that calls block_on();
+// - multi-thread: `workers` threads, each with its own run queue, reactor and timer wheel, that
+//   steal work from each other (docs/runtime.md explains the scheduler).
+// spawn(), wakers, abort() and Handle::spawn() work from any thread on both. Destroying the
+// runtime (or shutdown()) destroys every pending task's future: destructors run, JoinHandles
+// report Errc::cancelled, later spawns are refused.
 #pragma once
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "strata/rt/detail/runtime_context.hpp"
 #include "strata/rt/detail/task_cell.hpp"
 #include "strata/rt/future.hpp"
 #include "strata/rt/join_handle.hpp"
 #include "strata/rt/task.hpp"
+#include "strata/rt/time.hpp"
 
 namespace strata {
 
 struct RuntimeConfig {
   enum class Flavor { current_thread, multi_thread };
   Flavor flavor = Flavor::current_thread;
+  // Worker threads of the multi-thread runtime; 0 = $STRATA_WORKERS, else the number of CPUs.
+  std::uint32_t workers = 0;
+  std::string thread_name = "strata-worker";
+  std::size_t thread_stack_size = 0;  // bytes; 0 = the system default
+  // Pin worker k to CPU worker_cpus[k % size] (benchmarks); empty = no pinning.
+  std::vector<int> worker_cpus;
+  // Threads of the spawn_blocking() pool: at most this many, each exits after being idle
+  // for blocking_keep_alive.
+  std::uint32_t max_blocking_threads = 512;
+  Duration blocking_keep_alive = std::chrono::seconds(10);
   // Tasks run between two non-blocking polls of the reactor and timers.
   std::uint32_t event_interval = 61;
   // Every this many tasks the injection queue is checked before the local queue (fairness).
   std::uint32_t global_queue_interval = 31;
+
+  static RuntimeConfig current_thread() { return {}; }
+  static RuntimeConfig multi_thread(std::uint32_t workers = 0) {
+    RuntimeConfig c;
+    c.flavor = Flavor::multi_thread;
+    c.workers = workers;
+    return c;
+  }
+  // The worker count after applying the defaults and $STRATA_WORKERS.
+  std::uint32_t resolved_workers() const;
+};
+
+// Counters of one worker (relaxed reads of counters the worker writes).
+struct WorkerMetrics {
+  std::uint64_t polls = 0;             // task polls
+  std::uint64_t steals = 0;            // tasks stolen from other workers
+  std::uint64_t steal_operations = 0;  // successful steal attempts
+  std::uint64_t parks = 0;             // times the worker went to sleep
+  std::uint64_t overflows = 0;         // local queue overflows into the injection queue
+  std::uint32_t local_queue_depth = 0;
+};
+
+struct RuntimeMetrics {
+  std::uint32_t workers = 0;
+  std::uint64_t spawned = 0;           // tasks spawned (local and remote)
+  std::uint64_t remote_schedules = 0;  // wakes/spawns that went through the injection queue
+  std::size_t injection_queue_depth = 0;
+  std::size_t blocking_threads = 0;  // live threads of the blocking pool
+  std::size_t blocking_queue_depth = 0;
+  std::vector<WorkerMetrics> worker;  // one entry per worker (one for current-thread)
+
+  std::uint64_t total_polls() const noexcept {
+    std::uint64_t n = 0;
+    for (auto& w : worker) n += w.polls;
+    return n;
+  }
 };
 
 namespace detail {
 
-// What a Runtime drives: a scheduler that can also run a thread until a condition holds.
+class BlockingPool;
+
+// What a Runtime drives: a scheduler that can also wait for one of its tasks.
 class Executor : public Scheduler {
  public:
-  // Runs tasks on the calling thread until done(arg) is true.
-  virtual void block_until(bool (*done)(void*), void* arg) = 0;
-  virtual void shutdown() noexcept = 0;
+  // Returns once `task` is complete; the current-thread executor runs tasks meanwhile.
+  virtual void block_on_task(TaskHeader* task) = 0;
+  // Stops accepting work and waits (up to `deadline`) for worker threads to finish their current
+  // poll; every unfinished task is then destroyed.
+  virtual void shutdown(Instant deadline) noexcept = 0;
+  virtual RuntimeMetrics metrics() const = 0;
+  virtual BlockingPool& blocking_pool() noexcept = 0;
 };
 
 Executor* make_current_thread_executor(const RuntimeConfig& config);
+Executor* make_multi_thread_executor(const RuntimeConfig& config);
 
 }  // namespace detail
 
@@ -80,18 +140,22 @@ class Handle {
 class Runtime {
  public:
   explicit Runtime(const RuntimeConfig& config = {});
-  static Runtime current_thread() { return Runtime(RuntimeConfig{}); }
+  static Runtime current_thread() { return Runtime(RuntimeConfig::current_thread()); }
+  static Runtime multi_thread(std::uint32_t workers = 0) {
+    return Runtime(RuntimeConfig::multi_thread(workers));
+  }
   Runtime(Runtime&& o) noexcept : exec_(std::exchange(o.exec_, nullptr)) {}
   Runtime& operator=(Runtime&&) = delete;
   ~Runtime();
 
-  // Runs `fut` to completion on the calling thread, driving every other task meanwhile.
-  // Rethrows an exception escaping `fut`.
+  // Runs `fut` to completion and returns its output, driving the runtime meanwhile
+  // (current-thread) or waiting for the workers (multi-thread). Rethrows an exception escaping
+  // `fut`; throws std::runtime_error if the runtime shut down first.
   template <Future F>
   FutureOutput<F> block_on(F fut) {
     using T = FutureOutput<F>;
     JoinHandle<T> h = spawn(std::move(fut));
-    exec_->block_until([](void* p) { return static_cast<JoinHandle<T>*>(p)->is_finished(); }, &h);
+    exec_->block_on_task(h.header());
     Waker noop = Waker::noop();
     Context cx(noop);
     Result<T> r = h.poll(cx).take();
@@ -105,12 +169,24 @@ class Runtime {
   }
 
   Handle handle() const noexcept { return Handle(exec_); }
-  // Cancels every task and refuses new ones; the destructor calls it.
-  void shutdown() noexcept;
+  RuntimeMetrics metrics() const { return exec_->metrics(); }
+
+  // Stops accepting spawns, lets running tasks reach their next suspension point (waiting up to
+  // `timeout`), then destroys every unfinished task. The destructor calls shutdown(no limit).
+  void shutdown(Duration timeout = Duration::max()) noexcept;
+  // Like shutdown() but returns at once; worker threads finish and clean up in the background.
+  void shutdown_background() noexcept;
 
  private:
   detail::Executor* exec_;
 };
+
+// Runs `main_fn()` (returning a Future) on a new runtime built from `config`; returns its output.
+template <class F>
+auto run(const RuntimeConfig& config, F&& main_fn) {
+  Runtime rt(config);
+  return rt.block_on(std::forward<F>(main_fn)());
+}
 
 // Spawns `fut` on the runtime driving the current thread (throws std::logic_error outside one).
 template <Future F>
@@ -134,3 +210,12 @@ inline YieldNow yield_now() noexcept {
 }
 
 }  // namespace strata
+
+// The seed's `@runtime("multi", workers: N)`: declares main() running the body on a runtime.
+//   STRATA_MAIN(strata::RuntimeConfig::multi_thread(4)) { co_await serve(); co_return 0; }
+#define STRATA_MAIN(config)                                             \
+  static ::strata::Task<int> strata_async_main();                       \
+  int main() {                                                          \
+    return ::strata::run((config), [] { return strata_async_main(); }); \
+  }                                                                     \
+  static ::strata::Task<int> strata_async_main()

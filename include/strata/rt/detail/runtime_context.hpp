@@ -7,11 +7,13 @@ namespace strata::detail {
 class Scheduler;
 class TimerDriver;
 class Reactor;
+class BlockingPool;
 
 struct RuntimeContext {
   Scheduler* scheduler = nullptr;
   TimerDriver* timers = nullptr;
   Reactor* reactor = nullptr;
+  BlockingPool* blocking = nullptr;
 };
 
 // The context of the runtime driving this thread, or nullptr.

@@ -1,0 +1,561 @@
+// The multi-thread work-stealing executor.
+//
+// Each worker thread owns: a bounded lock-free run queue (local_queue.hpp) plus a LIFO slot for
+// the task it woke most recently (message-passing pairs stay hot in cache), a reactor (its own
+// epoll instance: sockets registered on a worker are polled by that worker, so an accepted
+// connection stays where it was accepted) and a timer wheel. Shared: the injection queue (for
+// spawns and wakes from outside the workers, and for local-queue overflow), the idle protocol
+// (idle.hpp) and the list of live tasks (sharded, for shutdown).
+//
+// Worker loop: every `global_queue_interval` ticks the injection queue is served first, else the
+// LIFO slot (at most 3 times in a row, so two tasks waking each other cannot starve the queue),
+// then the local queue, then the injection queue; with nothing to do the worker turns
+// "searching" and steals half of a random victim's queue; failing that it parks in its reactor
+// (epoll_wait with its next timer deadline as timeout). Every `event_interval` ticks it polls its
+// reactor and timers without blocking.
+//
+// Shutdown protocol: shutdown() closes the injection queue (spawns are refused from then on) and
+// unparks every worker. A worker checks the flag before each task, so running tasks finish their
+// current poll and stop at their next suspension point. The last worker to leave its loop
+// destroys every remaining task (owned lists), on its own thread, with the runtime context still
+// installed so that destructors may use timers and registrations. shutdown(deadline) waits for
+// that up to the deadline and joins the threads; shutdown_background() does not wait.
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "../task_queue.hpp"
+#include "idle.hpp"
+#include "local_queue.hpp"
+#include "strata/rt/blocking.hpp"
+#include "strata/rt/detail/runtime_context.hpp"
+#include "strata/rt/reactor.hpp"
+#include "strata/rt/runtime.hpp"
+
+namespace strata::detail {
+
+namespace {
+
+constexpr std::uint32_t kMaxLifoPolls = 3;
+constexpr std::uint32_t kOwnedShards = 64;
+constexpr std::uint32_t kOwnedFlag = 1u << 31;
+
+class MultiThreadExecutor;
+
+struct alignas(64) Worker {
+  MultiThreadExecutor* rt = nullptr;
+  std::uint32_t index = 0;
+  LocalQueue queue;
+  TaskHeader* lifo = nullptr;
+  std::unique_ptr<Reactor> reactor;
+  std::unique_ptr<TimerDriver> timers;
+  RuntimeContext ctx;
+  pthread_t thread{};
+  bool joinable = false;
+  std::uint32_t tick = 0;
+  std::uint32_t lifo_streak = 0;
+  bool searching = false;
+  bool parked = false;
+  std::minstd_rand rng;
+
+  // Written by the worker only; read relaxed by metrics().
+  std::atomic<std::uint64_t> polls{0};
+  std::atomic<std::uint64_t> steals{0};
+  std::atomic<std::uint64_t> steal_operations{0};
+  std::atomic<std::uint64_t> parks{0};
+  std::atomic<std::uint64_t> overflows{0};
+
+  void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+thread_local Worker* tls_worker = nullptr;
+
+struct OwnedShard {
+  SpinLock lock;
+  TaskHeader* head = nullptr;
+};
+
+class MultiThreadExecutor final : public Executor {
+ public:
+  explicit MultiThreadExecutor(const RuntimeConfig& config)
+      : config_(config),
+        num_workers_(config.resolved_workers()),
+        idle_(num_workers_),
+        blocking_(new BlockingPool(config.thread_name, config.max_blocking_threads,
+                                   config.blocking_keep_alive)),
+        shards_(new OwnedShard[kOwnedShards]) {
+    const Instant start = Clock::now();
+    workers_.reserve(num_workers_);
+    for (std::uint32_t i = 0; i < num_workers_; ++i) {
+      auto w = std::make_unique<Worker>();
+      w->rt = this;
+      w->index = i;
+      w->reactor = make_default_reactor();
+      w->timers = std::make_unique<TimerDriver>(start);
+      w->ctx = RuntimeContext{this, w->timers.get(), w->reactor.get(), blocking_};
+      w->rng.seed(0x9e3779b9u * (i + 1));
+      workers_.push_back(std::move(w));
+    }
+    running_ = num_workers_;
+    for (auto& w : workers_) start_thread(*w);
+  }
+
+  // ---- Scheduler ----
+
+  void schedule(TaskHeader* t) noexcept override {
+    Worker* w = tls_worker;
+    if (w && w->rt == this) {
+      schedule_local(*w, t);
+      return;
+    }
+    schedule_remote(t);
+  }
+
+  bool bind(TaskHeader* t) noexcept override {
+    if (!own(t)) return false;
+    spawned_.fetch_add(1, std::memory_order_relaxed);
+    schedule(t);
+    return true;
+  }
+
+  // ---- Executor ----
+
+  void block_on_task(TaskHeader* t) override {
+    if (tls_worker && tls_worker->rt == this) {
+      throw std::logic_error("block_on: cannot block a worker thread of the same runtime");
+    }
+    struct Parker {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool woken = false;
+      std::atomic<int> refs{1};
+    };
+    // The parker is reference counted: the join waker may be dropped after block_on returned.
+    static constexpr WakerVTable vt{
+        [](const void* p) { static_cast<Parker*>(const_cast<void*>(p))->refs.fetch_add(1); },
+        [](const void* p) {
+          auto* k = static_cast<Parker*>(const_cast<void*>(p));
+          {
+            std::lock_guard lock(k->mu);
+            k->woken = true;
+          }
+          k->cv.notify_one();
+          if (k->refs.fetch_sub(1) == 1) delete k;
+        },
+        [](const void* p) {
+          auto* k = static_cast<Parker*>(const_cast<void*>(p));
+          {
+            std::lock_guard lock(k->mu);
+            k->woken = true;
+          }
+          k->cv.notify_one();
+        },
+        [](const void* p) {
+          auto* k = static_cast<Parker*>(const_cast<void*>(p));
+          if (k->refs.fetch_sub(1) == 1) delete k;
+        }};
+    auto* parker = new Parker;
+    Waker waker(parker, &vt);  // owns the initial reference
+    for (;;) {
+      {
+        std::lock_guard lock(t->join_lock);
+        if (t->state.load(std::memory_order_acquire) & kComplete) break;
+        if (!t->join_waker.will_wake(waker)) t->join_waker = waker;
+      }
+      std::unique_lock lock(parker->mu);
+      parker->cv.wait(lock, [&] { return parker->woken; });
+      parker->woken = false;
+    }
+  }
+
+  void shutdown(Instant deadline) noexcept override {
+    begin_shutdown();
+    {
+      std::unique_lock lock(exit_mu_);
+      if (deadline == Instant::max()) {
+        exit_cv_.wait(lock, [&] { return cleaned_; });
+      } else {
+        exit_cv_.wait_until(lock, deadline, [&] { return cleaned_; });
+      }
+    }
+    std::lock_guard lock(join_mu_);
+    bool done;
+    {
+      std::lock_guard l(exit_mu_);
+      done = cleaned_;
+    }
+    // Threads that finished are joined; after a missed deadline (or from a worker itself) they
+    // are detached and finish in the background, each holding a reference to the executor.
+    for (auto& w : workers_) {
+      if (!w->joinable) continue;
+      w->joinable = false;
+      if (done && !pthread_equal(w->thread, pthread_self())) {
+        pthread_join(w->thread, nullptr);
+      } else {
+        pthread_detach(w->thread);
+      }
+    }
+    blocking_->shutdown(deadline);
+  }
+
+  RuntimeMetrics metrics() const override {
+    RuntimeMetrics m;
+    m.workers = num_workers_;
+    m.spawned = spawned_.load(std::memory_order_relaxed);
+    m.remote_schedules = remote_schedules_.load(std::memory_order_relaxed);
+    m.injection_queue_depth = inject_len_.load(std::memory_order_relaxed);
+    m.blocking_threads = blocking_->threads();
+    m.blocking_queue_depth = blocking_->queue_depth();
+    for (auto& w : workers_) {
+      WorkerMetrics wm;
+      wm.polls = w->polls.load(std::memory_order_relaxed);
+      wm.steals = w->steals.load(std::memory_order_relaxed);
+      wm.steal_operations = w->steal_operations.load(std::memory_order_relaxed);
+      wm.parks = w->parks.load(std::memory_order_relaxed);
+      wm.overflows = w->overflows.load(std::memory_order_relaxed);
+      wm.local_queue_depth = w->queue.len();
+      m.worker.push_back(wm);
+    }
+    return m;
+  }
+
+  BlockingPool& blocking_pool() noexcept override { return *blocking_; }
+
+  void begin_shutdown() noexcept {
+    {
+      std::lock_guard lock(inject_mu_);
+      if (closed_.load(std::memory_order_relaxed)) return;
+      closed_.store(true, std::memory_order_seq_cst);
+    }
+    for (auto& w : workers_) w->reactor->unpark();
+  }
+
+ private:
+  ~MultiThreadExecutor() override {
+    blocking_->unref();
+    delete[] shards_;
+  }
+
+  void start_thread(Worker& w) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (config_.thread_stack_size) pthread_attr_setstacksize(&attr, config_.thread_stack_size);
+    ref();  // released when the thread exits
+    int err = pthread_create(
+        &w.thread, &attr,
+        [](void* p) -> void* {
+          auto* wk = static_cast<Worker*>(p);
+          MultiThreadExecutor* rt = wk->rt;
+          rt->run_worker(*wk);
+          rt->unref();
+          return nullptr;
+        },
+        &w);
+    pthread_attr_destroy(&attr);
+    if (err != 0) {
+      unref();
+      throw std::system_error(err, std::system_category(), "pthread_create(worker)");
+    }
+    w.joinable = true;
+  }
+
+  // ---- the worker loop ----
+
+  void run_worker(Worker& w) {
+    {
+      std::string name = config_.thread_name.substr(0, 11) + "-" + std::to_string(w.index);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    }
+    if (!config_.worker_cpus.empty()) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(config_.worker_cpus[w.index % config_.worker_cpus.size()], &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
+    tls_worker = &w;
+    {
+      ContextGuard guard(&w.ctx);
+      while (!closed_.load(std::memory_order_relaxed)) {
+        ++w.tick;
+        if (w.tick % config_.event_interval == 0) maintenance(w);
+        TaskHeader* t = next_task(w);
+        if (!t) t = steal_work(w);
+        if (t) {
+          run_task(w, t);
+          continue;
+        }
+        park(w);
+      }
+      if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) final_cleanup(w);
+    }
+    tls_worker = nullptr;
+  }
+
+  void maintenance(Worker& w) {
+    w.reactor->poll(std::chrono::nanoseconds(0));
+    w.timers->process(Clock::now());
+  }
+
+  TaskHeader* next_task(Worker& w) noexcept {
+    if (w.tick % config_.global_queue_interval == 0) {
+      if (TaskHeader* t = pop_inject()) return t;
+    }
+    if (w.lifo) {
+      if (w.lifo_streak < kMaxLifoPolls) {
+        ++w.lifo_streak;
+        return std::exchange(w.lifo, nullptr);
+      }
+      // Fairness: the LIFO task goes behind the queue.
+      push_local(w, std::exchange(w.lifo, nullptr));
+    }
+    w.lifo_streak = 0;
+    if (TaskHeader* t = w.queue.pop()) return t;
+    return pop_inject();
+  }
+
+  TaskHeader* steal_work(Worker& w) noexcept {
+    if (!w.searching) {
+      if (!idle_.transition_to_searching()) return nullptr;
+      w.searching = true;
+    }
+    const std::uint32_t n = num_workers_;
+    const std::uint32_t start = n > 1 ? static_cast<std::uint32_t>(w.rng() % n) : 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      Worker& victim = *workers_[(start + i) % n];
+      if (&victim == &w) continue;
+      std::uint32_t before = w.queue.len();
+      if (TaskHeader* t = victim.queue.steal_into(w.queue)) {
+        w.bump(w.steal_operations);
+        w.bump(w.steals, 1 + w.queue.len() - before);
+        return t;
+      }
+    }
+    return pop_inject();
+  }
+
+  void run_task(Worker& w, TaskHeader* t) {
+    if (w.searching) {
+      w.searching = false;
+      // The last searcher found work: wake another worker to look for more.
+      if (idle_.transition_from_searching()) notify_parked();
+    }
+    w.bump(w.polls);
+    switch (task_run(t)) {
+      case RunResult::idle:
+        break;
+      case RunResult::reschedule:
+        // Woken during its own poll (yield_now or a self-wake): behind everything else.
+        push_local(w, t);
+        notify_parked();
+        break;
+      case RunResult::complete:
+        disown(t);
+        t->unref();
+        break;
+    }
+  }
+
+  void park(Worker& w) {
+    // Never park with local work.
+    if (w.lifo || w.queue.has_tasks()) return;
+    const bool last_searcher = idle_.transition_to_parked(w.index, w.searching);
+    w.searching = false;
+    if (last_searcher) notify_if_work_pending();
+    w.bump(w.parks);
+    for (;;) {
+      if (closed_.load(std::memory_order_seq_cst)) return;
+      std::optional<std::chrono::nanoseconds> wait;
+      if (auto next = w.timers->next_deadline()) {
+        auto now = Clock::now();
+        wait = *next > now ? std::chrono::duration_cast<std::chrono::nanoseconds>(*next - now)
+                           : std::chrono::nanoseconds(0);
+      }
+      w.parked = true;
+      w.reactor->poll(wait);
+      w.parked = false;
+      w.timers->process(Clock::now());
+      if (w.lifo || w.queue.has_tasks()) {
+        // Woken by our own I/O or timers: take ourselves off the sleepers list. If a notifier
+        // already did, it counted us as searching.
+        w.searching = !idle_.unpark_worker_by_id(w.index);
+        return;
+      }
+      if (!idle_.is_parked(w.index)) {
+        w.searching = true;  // notified
+        return;
+      }
+    }
+  }
+
+  // ---- queues ----
+
+  void schedule_local(Worker& w, TaskHeader* t) noexcept {
+    if (closed_.load(std::memory_order_relaxed)) return;  // shutting down: the task is destroyed
+    TaskHeader* prev = std::exchange(w.lifo, t);
+    if (prev) {
+      push_local(w, prev);
+      // Work others can steal appeared; while parked, this worker runs it itself.
+      if (!w.parked) notify_parked();
+    }
+  }
+
+  void push_local(Worker& w, TaskHeader* t) noexcept {
+    TaskQueue overflow;
+    if (w.queue.push_back(t, overflow)) {
+      w.bump(w.overflows);
+      push_inject_batch(overflow);
+    }
+  }
+
+  void schedule_remote(TaskHeader* t) noexcept {
+    remote_schedules_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(inject_mu_);
+      if (closed_.load(std::memory_order_relaxed)) return;
+      inject_.push(t);
+      inject_len_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    notify_parked();
+  }
+
+  void push_inject_batch(TaskQueue& batch) noexcept {
+    std::size_t n = batch.len;
+    {
+      std::lock_guard lock(inject_mu_);
+      inject_.append(batch);
+      inject_len_.fetch_add(n, std::memory_order_seq_cst);
+    }
+  }
+
+  TaskHeader* pop_inject() noexcept {
+    if (inject_len_.load(std::memory_order_acquire) == 0) return nullptr;
+    std::lock_guard lock(inject_mu_);
+    TaskHeader* t = inject_.pop();
+    if (t) inject_len_.fetch_sub(1, std::memory_order_relaxed);
+    return t;
+  }
+
+  void notify_parked() noexcept {
+    if (auto idx = idle_.worker_to_notify()) workers_[*idx]->reactor->unpark();
+  }
+
+  void notify_if_work_pending() noexcept {
+    for (auto& w : workers_) {
+      if (w->queue.has_tasks()) {
+        notify_parked();
+        return;
+      }
+    }
+    if (inject_len_.load(std::memory_order_seq_cst) != 0) notify_parked();
+  }
+
+  // ---- owned tasks (for shutdown) ----
+
+  bool own(TaskHeader* t) noexcept {
+    std::uint32_t shard = next_shard_.fetch_add(1, std::memory_order_relaxed) % kOwnedShards;
+    OwnedShard& s = shards_[shard];
+    std::lock_guard lock(s.lock);
+    // Checked under the shard lock: final_cleanup() empties every shard after setting closed_.
+    if (closed_.load(std::memory_order_seq_cst)) return false;
+    t->owner = kOwnedFlag | shard;
+    t->owned_prev = nullptr;
+    t->owned_next = s.head;
+    if (s.head) s.head->owned_prev = t;
+    s.head = t;
+    return true;
+  }
+
+  void disown(TaskHeader* t) noexcept {
+    OwnedShard& s = shards_[t->owner & ~kOwnedFlag];
+    std::lock_guard lock(s.lock);
+    if (!(t->owner & kOwnedFlag)) return;
+    unlink(s, t);
+  }
+
+  static void unlink(OwnedShard& s, TaskHeader* t) noexcept {
+    if (t->owned_prev) {
+      t->owned_prev->owned_next = t->owned_next;
+    } else {
+      s.head = t->owned_next;
+    }
+    if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
+    t->owned_prev = t->owned_next = nullptr;
+    t->owner &= ~kOwnedFlag;
+  }
+
+  void final_cleanup(Worker& self) noexcept {
+    (void)self;
+    // Every worker has left its loop: nothing runs tasks any more. Drop queue entries (the tasks
+    // are all still owned) and destroy every task.
+    {
+      std::lock_guard lock(inject_mu_);
+      inject_ = {};
+      inject_len_.store(0, std::memory_order_relaxed);
+    }
+    for (auto& w : workers_) {
+      w->lifo = nullptr;
+      while (w->queue.pop()) {
+      }
+    }
+    for (std::uint32_t i = 0; i < kOwnedShards; ++i) {
+      OwnedShard& s = shards_[i];
+      for (;;) {
+        TaskHeader* t;
+        {
+          std::lock_guard lock(s.lock);
+          t = s.head;
+          if (!t) break;
+          unlink(s, t);
+        }
+        task_shutdown(t);
+        t->unref();
+      }
+    }
+    {
+      std::lock_guard lock(exit_mu_);
+      cleaned_ = true;
+    }
+    exit_cv_.notify_all();
+  }
+
+  RuntimeConfig config_;
+  const std::uint32_t num_workers_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  Idle idle_;
+  BlockingPool* blocking_;
+  OwnedShard* shards_;
+  std::atomic<std::uint32_t> next_shard_{0};
+
+  alignas(64) std::mutex inject_mu_;
+  TaskQueue inject_;
+  std::atomic<std::size_t> inject_len_{0};
+  std::atomic<bool> closed_{false};
+
+  std::atomic<std::uint64_t> spawned_{0};
+  std::atomic<std::uint64_t> remote_schedules_{0};
+
+  std::atomic<std::uint32_t> running_{0};
+  std::mutex exit_mu_;
+  std::condition_variable exit_cv_;
+  bool cleaned_ = false;
+  std::mutex join_mu_;
+};
+
+}  // namespace
+
+Executor* make_multi_thread_executor(const RuntimeConfig& config) {
+  return new MultiThreadExecutor(config);
+}
+
+}  // namespace strata::detail

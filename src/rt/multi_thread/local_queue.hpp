@@ -1,0 +1,156 @@
+// A worker's bounded run queue: single producer (the owning worker), multiple consumers (the
+// owner pops, other workers steal half). The algorithm is tokio's (a Chase-Lev variant):
+//
+//   head = (steal << 32 | real): `real` is the next task to pop; `steal` lags behind `real` while
+//   a stealer is copying tasks out, which tells the owner and other stealers that slots between
+//   `steal` and `real` are still being read. `tail` is written only by the owner.
+//
+// push_back() never blocks: when the ring is full, half of it moves to the injection queue in one
+// batch (or the task goes there directly while a steal is in progress). Slots are atomics
+// accessed relaxed; head/tail acquire/release order the slot accesses.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "../task_queue.hpp"
+#include "strata/rt/detail/task_cell.hpp"
+
+namespace strata::detail {
+
+class LocalQueue {
+ public:
+  static constexpr std::uint32_t kCapacity = 256;
+  static constexpr std::uint32_t kMask = kCapacity - 1;
+
+  LocalQueue() {
+    for (auto& s : buffer_) s.store(nullptr, std::memory_order_relaxed);
+  }
+
+  // Owner only. Tasks that do not fit are appended to `overflow` (the caller pushes that batch to
+  // the injection queue); returns true when that happened.
+  bool push_back(TaskHeader* t, TaskQueue& overflow) noexcept {
+    for (;;) {
+      std::uint64_t head = head_.load(std::memory_order_acquire);
+      std::uint32_t steal = unpack_steal(head), real = unpack_real(head);
+      std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+      if (tail - steal < kCapacity) {
+        buffer_[tail & kMask].store(t, std::memory_order_relaxed);
+        tail_.store(tail + 1, std::memory_order_release);
+        return false;
+      }
+      if (steal != real) {
+        // A stealer is freeing room; do not wait for it.
+        overflow.push(t);
+        return true;
+      }
+      if (push_overflow(t, real, tail, overflow)) return true;
+      // A stealer moved head meanwhile: retry.
+    }
+  }
+
+  // Owner only.
+  TaskHeader* pop() noexcept {
+    std::uint64_t head = head_.load(std::memory_order_acquire);
+    std::uint32_t real;
+    for (;;) {
+      std::uint32_t steal = unpack_steal(head);
+      real = unpack_real(head);
+      std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+      if (real == tail) return nullptr;
+      std::uint32_t next_real = real + 1;
+      std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
+      if (head_.compare_exchange_weak(head, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+        break;
+    }
+    return buffer_[real & kMask].load(std::memory_order_relaxed);
+  }
+
+  // Any thread: moves about half of this queue into `dst` (owned by the calling worker) and
+  // returns one of the stolen tasks to run at once, or nullptr.
+  TaskHeader* steal_into(LocalQueue& dst) noexcept {
+    std::uint32_t dst_tail = dst.tail_.load(std::memory_order_relaxed);
+    std::uint32_t dst_steal = unpack_steal(dst.head_.load(std::memory_order_acquire));
+    if (dst_tail - dst_steal > kCapacity / 2) return nullptr;  // dst has no room for half
+    std::uint32_t n = steal_into2(dst, dst_tail);
+    if (n == 0) return nullptr;
+    --n;
+    TaskHeader* ret = dst.buffer_[(dst_tail + n) & kMask].load(std::memory_order_relaxed);
+    if (n > 0) dst.tail_.store(dst_tail + n, std::memory_order_release);
+    return ret;
+  }
+
+  // Approximate length (any thread).
+  std::uint32_t len() const noexcept {
+    std::uint32_t steal = unpack_steal(head_.load(std::memory_order_acquire));
+    return tail_.load(std::memory_order_acquire) - steal;
+  }
+  bool has_tasks() const noexcept { return len() != 0; }
+
+ private:
+  static constexpr std::uint32_t unpack_steal(std::uint64_t v) noexcept {
+    return static_cast<std::uint32_t>(v >> 32);
+  }
+  static constexpr std::uint32_t unpack_real(std::uint64_t v) noexcept {
+    return static_cast<std::uint32_t>(v);
+  }
+  static constexpr std::uint64_t pack(std::uint32_t steal, std::uint32_t real) noexcept {
+    return (std::uint64_t{steal} << 32) | real;
+  }
+
+  bool push_overflow(TaskHeader* t, std::uint32_t head, std::uint32_t tail,
+                     TaskQueue& overflow) noexcept {
+    constexpr std::uint32_t n = kCapacity / 2;
+    (void)tail;
+    std::uint64_t prev = pack(head, head);
+    // Claim the oldest half; fails if a stealer raced us.
+    if (!head_.compare_exchange_strong(prev, pack(head + n, head + n), std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+      return false;
+    }
+    for (std::uint32_t i = 0; i < n; ++i)
+      overflow.push(buffer_[(head + i) & kMask].load(std::memory_order_relaxed));
+    overflow.push(t);
+    return true;
+  }
+
+  std::uint32_t steal_into2(LocalQueue& dst, std::uint32_t dst_tail) noexcept {
+    std::uint64_t prev = head_.load(std::memory_order_acquire);
+    std::uint64_t next;
+    std::uint32_t n;
+    for (;;) {
+      std::uint32_t steal = unpack_steal(prev), real = unpack_real(prev);
+      std::uint32_t tail = tail_.load(std::memory_order_acquire);
+      if (steal != real) return 0;  // another worker is stealing
+      n = tail - real;
+      n -= n / 2;
+      if (n == 0) return 0;
+      next = pack(steal, real + n);
+      if (head_.compare_exchange_weak(prev, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+        break;
+    }
+    std::uint32_t first = unpack_steal(next);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      TaskHeader* t = buffer_[(first + i) & kMask].load(std::memory_order_relaxed);
+      dst.buffer_[(dst_tail + i) & kMask].store(t, std::memory_order_relaxed);
+    }
+    // Release the claim: steal catches up with real (which the owner may have advanced).
+    prev = next;
+    for (;;) {
+      std::uint32_t real = unpack_real(prev);
+      if (head_.compare_exchange_weak(prev, pack(real, real), std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return n;
+      }
+    }
+  }
+
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+  alignas(64) std::atomic<std::uint32_t> tail_{0};
+  std::array<std::atomic<TaskHeader*>, kCapacity> buffer_;
+};
+
+}  // namespace strata::detail
