@@ -1,6 +1,6 @@
 # Strata: the two commands a new user needs are `make run` and `make test`.
 # Everything else is a convenience over CMake presets (see CMakePresets.json).
-.PHONY: all run test build bootstrap asan tsan bench format format-check install-check clean
+.PHONY: all run test build bootstrap asan tsan fuzz bench format format-check clean
 
 PRESET ?= release
 JOBS ?= $(shell nproc)
@@ -28,8 +28,12 @@ asan:
 tsan:
 	@$(MAKE) --no-print-directory test PRESET=tsan
 
+# Runs every libFuzzer target for FUZZ_SECONDS (default 20) each.
+fuzz:
+	@./scripts/fuzz
+
 bench: build
-	@for b in build/$(PRESET)/bench/strata-bench-*; do echo "== $$b"; "$$b"; done
+	@for b in $$(find build/$(PRESET)/bench -type f -perm -u+x -name 'strata-*bench*' | sort); do echo "== $$b"; "$$b"; done
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
