@@ -2,3 +2,4 @@
 #pragma once
 
 #include "strata/rt.hpp"
+#include "strata/net.hpp"
