@@ -121,7 +121,12 @@ class CurrentThreadExecutor final : public Executor {
       remote.append(inject_);
       inject_len_.store(0, std::memory_order_relaxed);
     }
-    while (TaskHeader* t = remote.pop()) own(t);
+    // The injection queue holds tasks spawned from other threads (not owned yet) and owned tasks
+    // woken or aborted from outside; owning the latter twice would corrupt the owned list (tasks
+    // lost, others released twice). Same check as pop_remote().
+    while (TaskHeader* t = remote.pop()) {
+      if (!(t->owner & kOwned)) own(t);
+    }
     local_ = {};
     // Destroying a future may wake or drop other tasks; wakes are ignored now (closed), and
     // every task still owned is visited until none is left.

@@ -77,9 +77,15 @@ std::optional<TimerWheel::Expiration> TimerWheel::next_slot() const noexcept {
     std::uint64_t occ = occupied_[level];
     if (!occ) continue;
     unsigned now_slot = static_cast<unsigned>((elapsed_ >> (level * kSlotBits)) & kSlotMask);
+    // The scan starts at the current slot, except at the top level: there the current slot can
+    // only hold clamped entries of the *next* rotation (anything due within its range cascaded
+    // when the slot started, and later inserts in that range go to lower levels). Scanning it
+    // first would hide entries in the later slots of the current rotation, due up to 64^6 ms
+    // earlier, so it is scanned last.
+    unsigned first = level == kLevels - 1 ? (now_slot + 1) & kSlotMask : now_slot;
     unsigned zeros =
-        static_cast<unsigned>(std::countr_zero(std::rotr(occ, static_cast<int>(now_slot))));
-    unsigned slot = (zeros + now_slot) & kSlotMask;
+        static_cast<unsigned>(std::countr_zero(std::rotr(occ, static_cast<int>(first))));
+    unsigned slot = (zeros + first) & kSlotMask;
     std::uint64_t level_start = elapsed_ & ~(level_range(level) - 1);
     std::uint64_t deadline = level_start + slot * slot_range(level);
     // A slot "behind" the current one belongs to the next rotation of this level (only reachable
