@@ -11,6 +11,7 @@
 #include "strata/rt/reactor.hpp"
 #include "strata/rt/runtime.hpp"
 #include "strata/rt/select.hpp"
+#include "strata/rt/sync.hpp"
 #include "strata/rt/task.hpp"
 #include "strata/rt/time.hpp"
 #include "strata/rt/timer_wheel.hpp"
