@@ -2,6 +2,9 @@
 // by timing), destruction of select's losers, and exceptions.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -290,7 +293,11 @@ TEST(Select, DestroysLosersBeforeReturning) {
   }(&live, &log, trig));
   EXPECT_EQ(at_return, 0);
   EXPECT_EQ(live.load(), 0);
-  EXPECT_EQ(log, (Log{"loser1 start", "loser2 start", "select returned, live=0"}));
+  // The losers start in select's (random) polling order; both are destroyed before it returns.
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ((std::set<std::string>{log[0], log[1]}),
+            (std::set<std::string>{"loser1 start", "loser2 start"}));
+  EXPECT_EQ(log[2], "select returned, live=0");
 }
 
 TEST(Select, WhenSeveralAreReadyExactlyOneWins) {
@@ -313,28 +320,25 @@ TEST(Select, WhenSeveralAreReadyExactlyOneWins) {
   }());
 }
 
-TEST(Select, RotatesTheFirstPolledFutureBetweenPolls) {
-  // Both branches become ready in the same wake-up; successive polls of one Select start with a
-  // different branch, so an always-ready branch cannot starve the other.
+TEST(Select, StartsAtARandomBranchSoNoBranchStarves) {
+  // Both branches are always ready: the winner is whichever is polled first. Each poll starts at
+  // a random branch (like tokio's select!), so over many selects both branches win often.
+  struct Always {
+    int id;
+    explicit Always(int i) : id(i) {}
+    Poll<int> poll(Context&) { return id; }
+  };
   auto rt = Runtime::current_thread();
-  rt.block_on([]() -> Task<void> {
-    struct Flip {
-      int* polls;
-      int id;
-      Flip(int* p, int i) : polls(p), id(i) {}
-      Poll<int> poll(Context& cx) {
-        if ((*polls)++ < 2) {  // the first poll of each is pending
-          cx.waker().wake_by_ref();
-          return pending;
-        }
-        return id;
-      }
-    };
-    int polls = 0;
-    auto r = co_await select(Flip(&polls, 0), Flip(&polls, 1));
-    // Poll 1 starts at branch 0 (pending) then 1 (pending); poll 2 starts at branch 1, which wins.
-    EXPECT_EQ(r.index(), 1u);
+  int wins1 = rt.block_on([]() -> Task<int> {
+    int n = 0;
+    for (int i = 0; i < 1000; ++i) {
+      auto r = co_await select(Always(0), Always(1));
+      n += static_cast<int>(r.index());
+    }
+    co_return n;
   }());
+  EXPECT_GT(wins1, 300);
+  EXPECT_LT(wins1, 700);
 }
 
 TEST(Select, ExceptionPropagatesAndDestroysTheOthers) {
@@ -356,7 +360,8 @@ TEST(Select, ExceptionPropagatesAndDestroysTheOthers) {
     }
   }(&live, &log));
   EXPECT_EQ(live.load(), 0);
-  EXPECT_EQ(log, (Log{"a start", "b start"}));
+  // "a" starts only if select polled it before the branch that throws at once (random order).
+  EXPECT_TRUE(log == (Log{"a start", "b start"}) || log == (Log{"b start"}));
 }
 
 }  // namespace

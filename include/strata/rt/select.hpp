@@ -5,11 +5,13 @@
 //
 // The result is a std::variant whose index says which future won (void outputs become
 // std::monostate). Losers are destroyed before the select returns, i.e. cancelled at their
-// current suspension point, with their destructors run. The starting future rotates between
-// polls so that an always-ready future cannot starve the others.
+// current suspension point, with their destructors run. Each poll starts at a random future
+// (like tokio's select!), so neither an always-ready future nor a fixed retry pattern can starve
+// the others.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -20,6 +22,18 @@
 
 namespace strata {
 
+namespace detail {
+// A cheap per-thread pseudo-random number (xorshift32) for fair polling order.
+inline std::uint32_t fast_random() noexcept {
+  thread_local std::uint32_t state =
+      0x9e3779b9u ^ static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&state));
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
+}  // namespace detail
+
 template <Future... Fs>
 class [[nodiscard]] Select {
  public:
@@ -29,7 +43,7 @@ class [[nodiscard]] Select {
 
   Poll<Output> poll(Context& cx) {
     std::optional<Output> out;
-    std::size_t start = start_++ % N;
+    std::size_t start = N > 1 ? detail::fast_random() % N : 0;
     for (std::size_t k = 0; k < N && !out; ++k) {
       poll_index(cx, (start + k) % N, out, std::index_sequence_for<Fs...>{});
     }
@@ -55,7 +69,6 @@ class [[nodiscard]] Select {
   }
 
   std::tuple<std::optional<Fs>...> futs_;
-  std::size_t start_ = 0;
 };
 
 template <Future... Fs>
