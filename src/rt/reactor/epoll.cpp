@@ -69,9 +69,8 @@ class EpollReactor final : public Reactor {
     for (int i = 0; i < n; ++i) {
       const epoll_event& e = events_[static_cast<std::size_t>(i)];
       if (!e.data.ptr) {
-        std::uint64_t v;
-        while (::read(evfd_, &v, sizeof v) > 0) {
-        }
+        // The eventfd is not drained: edge-triggered epoll reports every write as a new event
+        // (as mio relies on), and skipping the read halves the syscalls of a remote wake-up.
         notified_.store(false, std::memory_order_release);
         continue;
       }
@@ -91,7 +90,12 @@ class EpollReactor final : public Reactor {
   void unpark() noexcept override {
     if (notified_.exchange(true, std::memory_order_acq_rel)) return;
     std::uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(evfd_, &one, sizeof one);
+    if (::write(evfd_, &one, sizeof one) < 0 && errno == EAGAIN) {
+      // The counter is saturated (after ~2^64 wake-ups): reset it and signal again.
+      std::uint64_t v;
+      [[maybe_unused]] auto r = ::read(evfd_, &v, sizeof v);
+      [[maybe_unused]] auto w = ::write(evfd_, &one, sizeof one);
+    }
   }
 
   const char* name() const noexcept override { return "epoll"; }
