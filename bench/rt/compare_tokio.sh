@@ -12,8 +12,8 @@
 # missing: apt-get install -y librust-tokio-dev), python3. Holds the benchmark lock shared with
 # shared/bench/run-peers.sh and tokio-rt/run.sh. Before every run it waits (up to QUIET_WAIT
 # seconds, default 120) for one idle second, and it records the CPU time other processes used
-# during each run (load.txt); the table marks cells whose run shared the machine with more than
-# 0.2 CPU-s of other work per second of run time.
+# during each run (load.txt); the table marks cells whose run shared the machine with other work
+# (at least 0.1 CPU-s, and more than 0.2 CPU-s per second of run time).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -125,7 +125,9 @@ load = {}
 for line in open(f"{out}/load.txt"):
     name, *kv = line.split()
     d = dict(x.split("=") for x in kv)
-    load[name] = float(d["others_cpu_s"]) / max(float(d["wall_s"]), 0.01)
+    others, wall = float(d["others_cpu_s"]), float(d["wall_s"])
+    # /proc/stat counts in 10 ms jiffies: ignore less than 0.1 CPU-s (short runs)
+    load[name] = others / max(wall, 0.01) if others >= 0.1 else 0.0
 def results(prog, r, b):
     p = f"{out}/{prog}-r{r}-{b}.json"
     if not os.path.exists(p): return {}
@@ -153,8 +155,8 @@ for b in benches:
         print(f"| {b} | {stat} | {unit} | {' / '.join(mark(v, i) for i, v in enumerate(s))} "
               f"| {' / '.join(mark(v, i) for i, v in enumerate(t))} | {' / '.join(ratio)} |")
 print()
-print("`*`: other processes used more than 0.2 CPU-s per second during that round's strata or "
-      "tokio run of this benchmark (see load.txt).")
+print("`*`: other processes used at least 0.1 CPU-s, and more than 0.2 CPU-s per second, during "
+      "that round's strata or tokio run of this benchmark (see load.txt).")
 EOF
 cat "$OUT/env.txt"
 echo

@@ -1,6 +1,6 @@
 // strata-bench-rt: micro-benchmarks of the runtime core (Google Benchmark).
 //
-//   taskset -c 0 ./build/release/bench/strata-bench-rt            # everything, ~30 s
+//   taskset -c 0 ./build/release/bench/strata-bench-rt            # everything, ~21 s
 //   ./build/release/bench/strata-bench-rt --benchmark_filter=wake  # one group
 //
 // Own flags (everything else goes to Google Benchmark):

@@ -1,5 +1,6 @@
 // Strata: the whole library. Include the layer headers (strata/rt.hpp, ...) for less.
 #pragma once
 
+#include "strata/io.hpp"
 #include "strata/net.hpp"
 #include "strata/rt.hpp"
