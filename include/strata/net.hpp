@@ -1,7 +1,9 @@
-// strata/net: addresses today; sockets, TCP, UDP, Unix sockets and DNS as they land.
+// strata/net: addresses, sockets (TCP, UDP, Unix), DNS and connection pools.
 #pragma once
 
+#include "strata/net/dns.hpp"
 #include "strata/net/ip_addr.hpp"
+#include "strata/net/pool.hpp"
 #include "strata/net/socket.hpp"
 #include "strata/net/socket_addr.hpp"
 #include "strata/net/split.hpp"

@@ -31,16 +31,6 @@ void EventedFd::close() noexcept {
 
 int EventedFd::release() noexcept {
   if (fd_ < 0) return -1;
-  // Take our task's wakers out of the source first. The reactor frees a deregistered source
-  // only at its next poll(), and a waker left in it keeps its task, and through the task the
-  // runtime, alive until then: forever when the runtime is finishing (a pending read or
-  // connect cancelled just before block_on returns). Parking a no-op waker drops them (a
-  // direction that is ready holds no waker). A fix in the runtime (drop the wakers in
-  // deregister()) would make this unnecessary; see docs/net.md.
-  Waker noop = Waker::noop();
-  Context cx(noop);
-  (void)reg_.poll_ready(cx, Interest::readable);
-  (void)reg_.poll_ready(cx, Interest::writable);
   { IoRegistration gone(std::move(reg_)); }  // deregister before the fd can be reused
   read_ev_ = write_ev_ = ReadyEvent{};
   return std::exchange(fd_, -1);

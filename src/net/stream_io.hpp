@@ -1,6 +1,7 @@
 // Internal: the read/write syscalls shared by the stream sockets (TCP, Unix).
 #pragma once
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -51,6 +52,17 @@ inline Poll<Result<std::size_t>> stream_poll_writev(io::EventedFd& io, Context& 
   const int fd = io.fd();
   return io.poll_io(
       cx, Interest::writable, [&] { return ::sendmsg(fd, &msg, MSG_NOSIGNAL); }, total);
+}
+
+inline Poll<Result<std::size_t>> stream_poll_sendfile(io::EventedFd& io, Context& cx, int file_fd,
+                                                      std::uint64_t& offset, std::size_t count) {
+  if (count == 0) return std::size_t{0};
+  const int fd = io.fd();
+  off_t off = static_cast<off_t>(offset);
+  Poll<Result<std::size_t>> p = io.poll_io(
+      cx, Interest::writable, [&] { return ::sendfile(fd, file_fd, &off, count); }, count);
+  if (p.is_ready() && p.value()) offset += *p.value();
+  return p;
 }
 
 inline Result<std::size_t> stream_try_read(io::EventedFd& io, io::MutableBuffer buf) {

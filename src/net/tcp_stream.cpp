@@ -56,6 +56,11 @@ Poll<Result<std::size_t>> TcpStream::poll_write_vectored(Context& cx,
   return annotate(detail::stream_poll_writev(io_, cx, bufs), "write", peer_);
 }
 
+Poll<Result<std::size_t>> TcpStream::poll_sendfile(Context& cx, int file_fd, std::uint64_t& offset,
+                                                   std::size_t count) {
+  return annotate(detail::stream_poll_sendfile(io_, cx, file_fd, offset, count), "sendfile", peer_);
+}
+
 Poll<Result<void>> TcpStream::poll_write_ready(Context& cx) {
   return io_.poll_ready(cx, Interest::writable);
 }

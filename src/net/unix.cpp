@@ -112,6 +112,12 @@ Poll<Result<std::size_t>> UnixStream::poll_read(Context& cx, io::MutableBuffer b
 Poll<Result<std::size_t>> UnixStream::poll_write(Context& cx, io::ConstBuffer buf) {
   return detail::annotate(detail::stream_poll_write(io_, cx, buf), "unix write");
 }
+Poll<Result<std::size_t>> UnixStream::poll_sendfile(Context& cx, int file_fd, std::uint64_t& offset,
+                                                    std::size_t count) {
+  return detail::annotate(detail::stream_poll_sendfile(io_, cx, file_fd, offset, count),
+                          "unix sendfile");
+}
+
 Poll<Result<std::size_t>> UnixStream::poll_write_vectored(Context& cx,
                                                           std::span<const io::ConstBuffer> bufs) {
   return detail::annotate(detail::stream_poll_writev(io_, cx, bufs), "unix write");

@@ -112,7 +112,18 @@ IoRegistration::~IoRegistration() {
 }
 
 void IoRegistration::release() noexcept {
-  if (src_) reactor_->deregister(std::exchange(src_, nullptr));
+  if (src_) {
+    // The reactor frees a deregistered source only at its next poll(); a waker left in it
+    // would keep its task, and through the task the runtime, alive until then (forever when
+    // the runtime is finishing). Take both out now; they are dropped on return.
+    Waker r, w;
+    {
+      std::lock_guard guard(src_->waiters_lock);
+      r = std::move(src_->reader);
+      w = std::move(src_->writer);
+    }
+    reactor_->deregister(std::exchange(src_, nullptr));
+  }
   if (scheduler_) std::exchange(scheduler_, nullptr)->unref();
   reactor_ = nullptr;
 }

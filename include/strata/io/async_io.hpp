@@ -28,6 +28,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -65,6 +66,14 @@ concept AsyncWriteVectored = AsyncWrite<S> &&
 template <class S>
 concept AsyncReadReady = AsyncRead<S> && requires(S& s, Context& cx) {
   { s.poll_read_ready(cx) } -> std::same_as<Poll<Result<void>>>;
+};
+
+// A stream that can send bytes of a file straight from the page cache (sendfile(2)): plain
+// TCP and Unix sockets; not TLS. `offset` advances by what was sent.
+template <class S>
+concept AsyncSendFile = AsyncWrite<S> &&
+    requires(S& s, Context& cx, int fd, std::uint64_t& off, std::size_t n) {
+  { s.poll_sendfile(cx, fd, off, n) } -> std::same_as<Poll<Result<std::size_t>>>;
 };
 
 // A reader with an internal buffer. poll_fill_buf() returns the buffered bytes (empty at end of

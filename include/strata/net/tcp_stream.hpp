@@ -70,6 +70,9 @@ class TcpStream {
   Poll<Result<std::size_t>> poll_write(Context& cx, io::ConstBuffer buf);
   Poll<Result<std::size_t>> poll_write_vectored(Context& cx, std::span<const io::ConstBuffer> bufs);
   Poll<Result<void>> poll_write_ready(Context& cx);
+  // sendfile(2): up to `count` bytes of `file_fd` from `offset` (advanced by what was sent).
+  Poll<Result<std::size_t>> poll_sendfile(Context& cx, int file_fd, std::uint64_t& offset,
+                                          std::size_t count);
   Poll<Result<void>> poll_flush(Context&) { return Result<void>{}; }  // nothing is buffered
   // Sends FIN (shutdown(SHUT_WR)); reading stays possible.
   Poll<Result<void>> poll_shutdown(Context&) { return shutdown_write_now(); }

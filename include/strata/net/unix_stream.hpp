@@ -56,6 +56,9 @@ class UnixStream {
   Poll<Result<void>> poll_read_ready(Context& cx) { return io_.poll_ready(cx, Interest::readable); }
   Poll<Result<std::size_t>> poll_write(Context& cx, io::ConstBuffer buf);
   Poll<Result<std::size_t>> poll_write_vectored(Context& cx, std::span<const io::ConstBuffer> bufs);
+  // sendfile(2): up to `count` bytes of `file_fd` from `offset` (advanced by what was sent).
+  Poll<Result<std::size_t>> poll_sendfile(Context& cx, int file_fd, std::uint64_t& offset,
+                                          std::size_t count);
   Poll<Result<void>> poll_write_ready(Context& cx) {
     return io_.poll_ready(cx, Interest::writable);
   }

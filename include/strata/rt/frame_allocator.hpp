@@ -27,4 +27,22 @@ void* frame_alloc(std::size_t size);
 void frame_free(void* p, std::size_t size) noexcept;
 }  // namespace detail
 
+// A standard allocator over the same per-thread caches, for small containers that are created
+// and destroyed per request (a response's header list): steady state does no malloc.
+//
+//   std::vector<Field, RecyclingAllocator<Field>> fields;
+template <class T>
+struct RecyclingAllocator {
+  using value_type = T;
+  RecyclingAllocator() noexcept = default;
+  template <class U>
+  RecyclingAllocator(const RecyclingAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  T* allocate(std::size_t n) { return static_cast<T*>(detail::frame_alloc(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { detail::frame_free(p, n * sizeof(T)); }
+  template <class U>
+  friend bool operator==(const RecyclingAllocator&, const RecyclingAllocator<U>&) noexcept {
+    return true;
+  }
+};
+
 }  // namespace strata

@@ -128,11 +128,17 @@ inline Interval interval_at(Instant start, Duration period) {
 
 // Runs `fut` with a deadline: Ready(value) if it finishes first, Errc::timed_out otherwise. On
 // timeout the inner future is destroyed at once (cancelled at its suspension point).
+//
+// timeout(d, fut) starts counting `d` at the first poll that finds `fut` pending, so a future
+// that is ready at once (a socket write with room, a read with bytes waiting) costs no clock
+// read and no timer: the common case on hot paths. timeout_at() uses its fixed deadline.
 template <Future F>
 class [[nodiscard]] Timeout {
  public:
   using Out = FutureOutput<F>;
   Timeout(F fut, Instant deadline) : inner_(std::move(fut)), sleep_(deadline) {}
+  Timeout(F fut, Duration d)
+      : inner_(std::move(fut)), sleep_(Instant::max()), duration_(d), lazy_(true) {}
 
   Poll<Result<Out>> poll(Context& cx) {
     if (inner_) {
@@ -145,6 +151,10 @@ class [[nodiscard]] Timeout {
         }
       }
     }
+    if (lazy_) {
+      lazy_ = false;
+      sleep_.reset(Clock::now() + duration_);
+    }
     if (sleep_.poll(cx).is_pending()) return pending;
     inner_.reset();
     return Result<Out>(fail(Errc::timed_out, "timeout"));
@@ -153,11 +163,13 @@ class [[nodiscard]] Timeout {
  private:
   std::optional<F> inner_;
   Sleep sleep_;
+  Duration duration_{};
+  bool lazy_ = false;
 };
 
 template <Future F>
 Timeout<F> timeout(Duration d, F fut) {
-  return Timeout<F>(std::move(fut), Clock::now() + d);
+  return Timeout<F>(std::move(fut), d);
 }
 template <Future F>
 Timeout<F> timeout_at(Instant deadline, F fut) {

@@ -107,8 +107,28 @@ class MultiThreadExecutor final : public Executor {
       w->rng.seed(0x9e3779b9u * (i + 1));
       workers_.push_back(std::move(w));
     }
+  }
+
+  // Starts the worker threads. If one cannot be started (pthread_create fails: thread or
+  // memory limits), the ones already running are shut down and joined before the error
+  // propagates, so nothing is left running against a runtime that never existed.
+  void start() {
     running_ = num_workers_;
-    for (auto& w : workers_) start_thread(*w);
+    std::uint32_t started = 0;
+    try {
+      for (auto& w : workers_) {
+        start_thread(*w);
+        ++started;
+      }
+    } catch (...) {
+      if (started == 0) {
+        std::lock_guard lock(exit_mu_);
+        cleaned_ = true;
+      }
+      running_.fetch_sub(num_workers_ - started, std::memory_order_acq_rel);
+      shutdown(Instant::max());
+      throw;
+    }
   }
 
   // ---- Scheduler ----
@@ -555,7 +575,14 @@ class MultiThreadExecutor final : public Executor {
 }  // namespace
 
 Executor* make_multi_thread_executor(const RuntimeConfig& config) {
-  return new MultiThreadExecutor(config);
+  auto* e = new MultiThreadExecutor(config);
+  try {
+    e->start();
+  } catch (...) {
+    e->unref();
+    throw;
+  }
+  return e;
 }
 
 }  // namespace strata::detail
