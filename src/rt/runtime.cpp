@@ -1,16 +1,36 @@
 #include "strata/rt/runtime.hpp"
 
+#include <csignal>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 namespace strata {
 
+namespace {
+// A write to a socket whose peer is gone raises SIGPIPE, whose default action kills the
+// process. send/sendmsg avoid it with MSG_NOSIGNAL, but sendfile(2) and write(2) on pipes have
+// no such flag. Like Rust's std, Go and nginx, a process that runs Strata ignores SIGPIPE (the
+// call then fails with EPIPE, a typed error); a handler the application installed is kept.
+void ignore_sigpipe_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction old {};
+    if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL &&
+        !(old.sa_flags & SA_SIGINFO)) {
+      ::signal(SIGPIPE, SIG_IGN);
+    }
+  });
+}
+}  // namespace
+
 Runtime::Runtime(const RuntimeConfig& config) {
   if (config.event_interval == 0 || config.global_queue_interval == 0) {
     throw std::invalid_argument("RuntimeConfig: intervals must be positive");
   }
+  ignore_sigpipe_once();
   switch (config.flavor) {
     case RuntimeConfig::Flavor::current_thread:
       exec_ = detail::make_current_thread_executor(config);

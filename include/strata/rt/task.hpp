@@ -66,7 +66,7 @@ struct PromiseBase {
       return TaskAwaiter<typename D::Output>(a.handle_);
     } else {
       static_assert(Future<D>, "co_await inside a strata::Task accepts Tasks and Futures only");
-      return FutureAwaiter<A>(std::forward<A>(a));
+      return FutureAwaiter<A>(a);
     }
   }
 };

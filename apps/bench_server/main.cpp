@@ -1,0 +1,124 @@
+// strata-bench-server: the HTTP benchmark server (TechEmpower-style routes), used by
+// scripts/bench-server and by ../shared/bench/run-peers.sh --target.
+//
+//   strata-bench-server --port 8080 --workers 2      # 0 = pick a port and print it
+//
+//   GET  /plaintext  -> "Hello, World!" (text/plain)
+//   GET  /json       -> {"message":"Hello, World!"} (application/json)
+//   POST /echo       -> the request body (up to 16 MiB)
+//
+// Prints "listening on 127.0.0.1:PORT" once ready; stops cleanly on SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "strata/http.hpp"
+#include "strata/rt.hpp"
+
+using namespace strata;
+
+namespace {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::uint32_t workers = 1;
+};
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "missing value for %s\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--port") {
+      o.port = static_cast<std::uint16_t>(std::atoi(value()));
+    } else if (a == "--workers") {
+      o.workers = static_cast<std::uint32_t>(std::max(1, std::atoi(value())));
+    } else if (a == "--host") {
+      o.host = value();
+    } else {
+      std::fprintf(stderr, "usage: %s [--host H] [--port P] [--workers N]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+Task<http::Response> plaintext(http::Request&) {
+  co_return http::Response::text_static("Hello, World!");
+}
+
+Task<http::Response> json(http::Request&) {
+  http::Response r(http::StatusCode::ok, http::Body::from_static(R"({"message":"Hello, World!"})"));
+  r.headers.append_view_unchecked(http::header::content_type, "application/json");
+  co_return r;
+}
+
+Task<http::Response> echo(http::Request& req) {
+  Result<std::string> body = co_await req.body.text(16 << 20);
+  if (!body) co_return http::Response::error(http::StatusCode::content_too_large);
+  http::Response r(http::StatusCode::ok, http::Body::from(std::move(*body)));
+  r.headers.append_view_unchecked(http::header::content_type, "application/octet-stream");
+  co_return r;
+}
+
+// Waits for SIGINT/SIGTERM (blocked in every thread, polled here) and starts the shutdown.
+Task<void> stop_on_signal(const http::Server* server) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  for (;;) {
+    timespec zero{0, 0};
+    if (sigtimedwait(&set, nullptr, &zero) > 0) break;
+    co_await sleep(std::chrono::milliseconds(100));
+  }
+  server->shutdown(std::chrono::seconds(5));
+}
+
+Task<int> serve(Options o) {
+  auto addr = net::SocketAddr::parse(o.host + ":" + std::to_string(o.port));
+  if (!addr) {
+    std::fprintf(stderr, "bad address: %s\n", addr.error().message().c_str());
+    co_return 2;
+  }
+  http::ServerConfig config;
+  config.listeners = o.workers;
+  config.server_header = "strata";
+  auto server = http::Server::bind(*addr, config);
+  if (!server) {
+    std::fprintf(stderr, "bind: %s\n", server.error().message().c_str());
+    co_return 1;
+  }
+  http::Router router;
+  router.get("/plaintext", plaintext).get("/json", json).post("/echo", echo);
+  std::printf("listening on %s\n", server->local_addr().to_string().c_str());
+  std::fflush(stdout);
+  auto stopper = spawn(stop_on_signal(&*server));
+  Result<void> r = co_await server->serve(std::make_shared<http::Router>(std::move(router)));
+  stopper.abort();
+  co_return r ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse_args(argc, argv);
+  // Block the stop signals before any thread starts, so that only sigtimedwait sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  RuntimeConfig config =
+      o.workers == 1 ? RuntimeConfig::current_thread() : RuntimeConfig::multi_thread(o.workers);
+  return run(config, [o] { return serve(o); });
+}

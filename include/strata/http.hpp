@@ -1,0 +1,21 @@
+// strata/http: HTTP types, the HTTP/1.1 codec, routing and the server.
+#pragma once
+
+#include "strata/http/body.hpp"
+#include "strata/http/date.hpp"
+#include "strata/http/h1/chunked.hpp"
+#include "strata/http/h1/parser.hpp"
+#include "strata/http/h1/serializer.hpp"
+#include "strata/http/h1/server_connection.hpp"
+#include "strata/http/headers.hpp"
+#include "strata/http/method.hpp"
+#include "strata/http/mime.hpp"
+#include "strata/http/request.hpp"
+#include "strata/http/response.hpp"
+#include "strata/http/route_tree.hpp"
+#include "strata/http/router.hpp"
+#include "strata/http/server.hpp"
+#include "strata/http/static_files.hpp"
+#include "strata/http/status.hpp"
+#include "strata/http/uri.hpp"
+#include "strata/http/version.hpp"

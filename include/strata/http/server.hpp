@@ -1,0 +1,149 @@
+// http::Server: serves HTTP/1.1 on TCP listeners with any Service (a Router, or a function).
+//
+//   Task<http::Response> hello(http::Request& req) {
+//     co_return http::Response::text("Hello, World!");
+//   }
+//
+//   STRATA_MAIN(RuntimeConfig::multi_thread()) {
+//     http::ServerConfig config;
+//     config.listeners = 2;                       // SO_REUSEPORT: one listener per worker
+//     auto server = http::Server::bind(*net::SocketAddr::parse("127.0.0.1:8080"), config);
+//     if (!server) co_return 1;
+//     auto service = http::service_fn(hello);     // or a http::Router
+//     co_await server->serve(service);            // until server->shutdown(...) is called
+//     co_return 0;
+//   }
+//
+// Design (measured and explained in docs/http.md):
+// - one task per connection; it runs the handler inline (no hand-off between tasks), so a
+//   request costs one coroutine frame from the recycling frame allocator and no malloc;
+// - an idle keep-alive connection holds no buffer: it waits for readability, then borrows a read
+//   buffer and its per-request state from the thread's pools, and gives them back once it has
+//   answered everything it read;
+// - pipelined requests are answered in order and their responses are written in one batch;
+// - every wait has a deadline (header, body, idle, write), so a slow or silent client cannot
+//   hold a connection: slowloris gets a 408 or a close;
+// - at most max_connections connections; beyond that, accept waits (the kernel's backlog
+//   queues), so overload degrades into latency, not into failure;
+// - graceful shutdown: stop accepting, close idle connections, let in-flight requests finish
+//   until the deadline, then cancel what is left.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "strata/http/h1/limits.hpp"
+#include "strata/http/request.hpp"
+#include "strata/http/response.hpp"
+#include "strata/net/socket_addr.hpp"
+#include "strata/net/tcp_listener.hpp"
+#include "strata/rt/task.hpp"
+#include "strata/rt/time.hpp"
+
+namespace strata::http {
+
+// What a server runs for each request. Implementations: Router, service_fn().
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Answers one request. Throwing or failing to read the body answers 500 and closes.
+  virtual Task<Response> handle(Request& req) = 0;
+};
+
+// Wraps a callable `Task<Response>(Request&)` (function, lambda object, ...) as a Service. The
+// callable is stored in the service, so a lambda's captures live as long as the server.
+template <class F>
+class FnService final : public Service {
+ public:
+  explicit FnService(F f) : f_(std::move(f)) {}
+  Task<Response> handle(Request& req) override { return f_(req); }
+
+ private:
+  F f_;
+};
+template <class F>
+std::shared_ptr<Service> service_fn(F f) {
+  return std::make_shared<FnService<F>>(std::move(f));
+}
+
+// One line of the access log, handed to ServerConfig::access_log after each response.
+struct AccessLogEntry {
+  const net::SocketAddr& peer;
+  const Request& request;
+  StatusCode status;
+  std::uint64_t body_bytes;  // response body bytes written
+  Duration elapsed;          // from the complete request head to the last byte written
+};
+
+struct ServerConfig {
+  // Listening sockets on the address (SO_REUSEPORT when > 1); the kernel spreads connections
+  // across them. Use one per worker of a multi-thread runtime.
+  std::uint32_t listeners = 1;
+  int backlog = 4096;
+  // Open connections at most; accept() pauses at the limit.
+  std::size_t max_connections = 100000;
+  // Deadlines: a request head must arrive within header_timeout of its first byte (408 + close);
+  // a keep-alive connection may sit idle for idle_timeout; each body read and each write must
+  // make progress within body_timeout / write_timeout.
+  Duration header_timeout = std::chrono::seconds(10);
+  Duration idle_timeout = std::chrono::seconds(60);
+  Duration body_timeout = std::chrono::seconds(30);
+  Duration write_timeout = std::chrono::seconds(30);
+  // Head limits (431 / 414 / 400), and the largest request body accepted (413).
+  h1::Limits limits{};
+  std::uint64_t max_body_bytes = 64ull << 20;
+  // Unread request body a connection discards after a response to stay keep-alive; beyond it
+  // the connection is closed instead (like hyper/Go).
+  std::uint64_t max_drain_bytes = 256 * 1024;
+  // The value of the Server header ("" = none).
+  std::string server_header;
+  // TCP_NODELAY on accepted sockets (responses are written in one batch anyway).
+  bool nodelay = true;
+  // Called after each response (from the connection's task; keep it cheap).
+  std::function<void(const AccessLogEntry&)> access_log;
+};
+
+// Counters of one server (atomics; readable at any time).
+struct ServerStats {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_active = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t bad_requests = 0;  // answered 4xx by the server itself (parse errors, limits)
+  std::uint64_t timeouts = 0;      // connections closed by a deadline
+};
+
+namespace detail {
+struct ServerState;
+}
+
+class Server {
+ public:
+  // Binds the listeners (call inside a runtime). Errors: address in use, permission, ...
+  static Result<Server> bind(const net::SocketAddr& addr, ServerConfig config = {});
+
+  Server(Server&&) noexcept;
+  Server& operator=(Server&&) noexcept;
+  ~Server();
+
+  // The bound address (with the port the kernel picked for port 0).
+  net::SocketAddr local_addr() const;
+
+  // Accepts and serves connections until shutdown() has completed. Call once.
+  Task<Result<void>> serve(std::shared_ptr<Service> service);
+
+  // Stops accepting, closes idle connections and lets in-flight requests finish; whatever is
+  // still running after `grace` is cancelled. Callable from any thread, any number of times;
+  // serve() returns when every connection is gone.
+  void shutdown(Duration grace = std::chrono::seconds(10)) const;
+
+  ServerStats stats() const;
+
+ private:
+  explicit Server(std::shared_ptr<detail::ServerState> s) noexcept;
+  std::shared_ptr<detail::ServerState> state_;
+};
+
+}  // namespace strata::http

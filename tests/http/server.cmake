@@ -1,0 +1,13 @@
+# The HTTP server over loopback (strata/http/server.hpp, h1/server_connection.hpp).
+strata_test(http_server_test LABELS http tsan SOURCES http/server_test.cpp)
+# Replaces global operator new: the plaintext path allocates nothing per request (own binary).
+strata_test(http_server_alloc_test LABELS http SOURCES http/server_alloc_test.cpp)
+# Real clients against the benchmark server: curl, wrk, h2load --h1, Node (bash driver; the
+# server is killed by PID at the end). One and two workers.
+if(STRATA_BUILD_EXAMPLES)
+  foreach(workers 1 2)
+    add_test(NAME http_real_clients_w${workers}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/http/real_clients.sh $<TARGET_FILE:strata-bench-server> ${workers})
+    set_tests_properties(http_real_clients_w${workers} PROPERTIES LABELS "http;integration" TIMEOUT 120)
+  endforeach()
+endif()

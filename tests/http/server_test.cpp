@@ -1,0 +1,410 @@
+// http::Server over loopback with a raw TCP client: keep-alive, pipelining, bodies (length,
+// chunked, 100-continue), streamed responses, HEAD, 404/405, errors and limits, deadlines,
+// graceful shutdown.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "http_test_util.hpp"
+
+namespace strata::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+Task<http::Response> plaintext(http::Request&) {
+  co_return http::Response::text_static("Hello, World!");
+}
+
+Task<http::Response> echo(http::Request& req) {
+  Result<std::string> body = co_await req.body.text(1 << 20);
+  if (!body) co_return http::Response::error(http::StatusCode::content_too_large);
+  co_return http::Response::text(std::move(*body));
+}
+
+Task<http::Response> user(http::Request& req) {
+  co_return http::Response::text("user " + std::string(req.params.get("id").value_or("?")) +
+                                 " q=" + req.query_param("q").value_or(""));
+}
+
+Task<void> produce_numbers(http::BodySender tx) {
+  for (int i = 0; i < 5; ++i) (void)co_await tx.send("n" + std::to_string(i) + ";");
+}
+
+Task<http::Response> stream_numbers(http::Request&) {
+  auto [tx, body] = http::Body::channel(2);
+  (void)spawn(produce_numbers(std::move(tx)));
+  co_return http::Response(http::StatusCode::ok, std::move(body));
+}
+
+Task<http::Response> slow(http::Request&) {
+  co_await sleep(200ms);
+  co_return http::Response::text_static("slow done");
+}
+
+Task<http::Response> throws(http::Request&) {
+  throw std::runtime_error("handler bug");
+  co_return http::Response();
+}
+
+Task<http::Response> big(http::Request&) {
+  co_return http::Response::text(std::string(1 << 20, 'x'));
+}
+
+std::shared_ptr<http::Router> test_router() {
+  auto r = std::make_shared<http::Router>();
+  r->get("/plaintext", plaintext)
+      .post("/echo", echo)
+      .get("/users/:id", user)
+      .get("/stream", stream_numbers)
+      .get("/slow", slow)
+      .get("/throws", throws)
+      .get("/big", big);
+  return r;
+}
+
+// Starts a server with `config` and runs `body(addr)` against it, then shuts it down.
+template <class F>
+Task<void> with_server(http::ServerConfig config, F body) {
+  auto server = http::Server::bind(loopback(), std::move(config));
+  CO_ASSERT_OK(server);
+  auto serving = spawn(server->serve(test_router()));
+  co_await body(server->local_addr());
+  server->shutdown(1s);
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+}
+
+Task<void> plaintext_keep_alive(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  for (int i = 0; i < 3; ++i) {
+    CO_ASSERT_OK(co_await c->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = co_await c->read();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "Hello, World!");
+    EXPECT_EQ(r->headers["content-length"], "13");
+    EXPECT_EQ(r->headers["content-type"], "text/plain; charset=utf-8");
+    EXPECT_EQ(r->headers["date"].size(), 29u);
+    EXPECT_EQ(r->headers.count("connection"), 0u);
+  }
+}
+TEST(HttpServer, plaintext_keep_alive) {
+  run_current(with_server({}, plaintext_keep_alive));
+}
+TEST(HttpServer, plaintext_keep_alive_multi_thread) {
+  run_multi(with_server({}, plaintext_keep_alive));
+}
+
+Task<void> pipelined_in_order(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  std::string batch;
+  for (int i = 0; i < 16; ++i) {
+    batch += "GET /users/" + std::to_string(i) + "?q=a%20b HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  CO_ASSERT_OK(co_await c->send(batch));
+  for (int i = 0; i < 16; ++i) {
+    auto r = co_await c->read();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->body, "user " + std::to_string(i) + " q=a b");
+  }
+}
+TEST(HttpServer, pipelined_requests_are_answered_in_order) {
+  run_current(with_server({}, pipelined_in_order));
+}
+
+Task<void> request_bodies(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(
+      co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+  auto r1 = co_await c->read();
+  CO_ASSERT_OK(r1);
+  EXPECT_EQ(r1->body, "hello");
+  // Chunked, with an extension and a trailer, sent in pieces.
+  CO_ASSERT_OK(
+      co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "3;ext=1\r\nabc\r\n"));
+  co_await sleep(20ms);
+  CO_ASSERT_OK(co_await c->send("4\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n"));
+  auto r2 = co_await c->read();
+  CO_ASSERT_OK(r2);
+  EXPECT_EQ(r2->body, "abcdefg");
+  // A body larger than the read buffer.
+  std::string large(300'000, 'z');
+  CO_ASSERT_OK(co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                std::to_string(large.size()) + "\r\n\r\n" + large));
+  auto r3 = co_await c->read();
+  CO_ASSERT_OK(r3);
+  EXPECT_EQ(r3->body.size(), large.size());
+  EXPECT_TRUE(r3->body == large);
+}
+TEST(HttpServer, request_bodies_length_chunked_and_large) {
+  run_current(with_server({}, request_bodies));
+}
+
+Task<void> expect_continue(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(co_await c->send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = co_await c->read();
+  CO_ASSERT_OK(interim);
+  EXPECT_EQ(interim->status, 100);
+  CO_ASSERT_OK(co_await c->send("ping"));
+  auto r = co_await c->read();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ping");
+}
+TEST(HttpServer, expect_100_continue) {
+  run_current(with_server({}, expect_continue));
+}
+
+Task<void> unread_body_after_unanswered_continue_closes(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  // The handler never reads the body: no 100 is sent, so the server must not wait for it.
+  CO_ASSERT_OK(co_await c->send(
+      "POST /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  auto r = co_await c->read();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->headers["allow"], "GET, HEAD");
+  EXPECT_EQ(r->headers["connection"], "close");
+  EXPECT_TRUE(co_await c->closed_within(2s));
+}
+TEST(HttpServer, unread_body_with_expect_continue_closes_the_connection) {
+  run_current(with_server({}, unread_body_after_unanswered_continue_closes));
+}
+
+Task<void> streamed_response(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(co_await c->send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto r = co_await c->read();
+  CO_ASSERT_OK(r);
+  EXPECT_TRUE(r->chunked);
+  EXPECT_EQ(r->body, "n0;n1;n2;n3;n4;");
+  // HTTP/1.0 cannot do chunked: the body is delimited by the close.
+  auto c10 = co_await connect(addr);
+  CO_ASSERT_OK(c10);
+  CO_ASSERT_OK(co_await c10->send("GET /stream HTTP/1.0\r\n\r\n"));
+  auto r10 = co_await c10->read();
+  CO_ASSERT_OK(r10);
+  EXPECT_FALSE(r10->chunked);
+  EXPECT_EQ(r10->body, "n0;n1;n2;n3;n4;");
+}
+TEST(HttpServer, streamed_response_bodies) {
+  run_current(with_server({}, streamed_response));
+}
+
+Task<void> head_404_405_and_big(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(co_await c->send("HEAD /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto h = co_await c->read(/*head_request=*/true);
+  CO_ASSERT_OK(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(h->headers["content-length"], "13");
+  EXPECT_EQ(h->body, "");
+  CO_ASSERT_OK(co_await c->send("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto nf = co_await c->read();
+  CO_ASSERT_OK(nf);
+  EXPECT_EQ(nf->status, 404);
+  CO_ASSERT_OK(co_await c->send("DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto na = co_await c->read();
+  CO_ASSERT_OK(na);
+  EXPECT_EQ(na->status, 405);
+  EXPECT_EQ(na->headers["allow"], "POST");
+  CO_ASSERT_OK(co_await c->send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto b = co_await c->read();
+  CO_ASSERT_OK(b);
+  EXPECT_EQ(b->body.size(), 1u << 20);
+  // Still usable after all of that.
+  CO_ASSERT_OK(co_await c->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto ok = co_await c->read();
+  CO_ASSERT_OK(ok);
+  EXPECT_EQ(ok->body, "Hello, World!");
+}
+TEST(HttpServer, head_not_found_method_not_allowed_and_large_bodies) {
+  run_current(with_server({}, head_404_405_and_big));
+}
+
+// Each malformed request gets its status and a closed connection.
+Task<void> refused(net::SocketAddr addr, std::string request, int status) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(co_await c->send(request));
+  auto r = co_await c->read();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->status, status) << request;
+  EXPECT_EQ(r->headers["connection"], "close");
+  EXPECT_TRUE(co_await c->closed_within(2s)) << request;
+}
+Task<void> refusals(net::SocketAddr addr) {
+  co_await refused(addr, "GET /plaintext HTTP/1.1\r\n\r\n", 400);  // no Host
+  co_await refused(addr,
+                   "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                   400);  // smuggling: CL + TE
+  co_await refused(addr, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 1\r\n\r\nab", 400);
+  co_await refused(addr, "GET /plaintext HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400);
+  co_await refused(addr, "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505);
+  co_await refused(addr, "GET " + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
+  co_await refused(addr, "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400);  // "*" is for OPTIONS
+  co_await refused(addr, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413);
+  co_await refused(addr, "GET /throws HTTP/1.1\r\nHost: x\r\n\r\n", 500);
+}
+TEST(HttpServer, malformed_requests_are_refused_with_their_status_and_closed) {
+  http::ServerConfig config;
+  config.max_body_bytes = 1 << 20;
+  run_current(with_server(config, refusals));
+}
+
+Task<void> deadlines(net::SocketAddr addr) {
+  // A head that never completes: 408, then close.
+  auto slow = co_await connect(addr);
+  CO_ASSERT_OK(slow);
+  CO_ASSERT_OK(co_await slow->send("GET /plaintext HTTP/1.1\r\nHost"));
+  auto r = co_await slow->read();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(co_await slow->closed_within(2s));
+  // An idle keep-alive connection is closed quietly.
+  auto idle = co_await connect(addr);
+  CO_ASSERT_OK(idle);
+  CO_ASSERT_OK(co_await idle->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto first = co_await idle->read();
+  CO_ASSERT_OK(first);
+  EXPECT_TRUE(co_await idle->closed_within(2s));
+  EXPECT_TRUE(idle->buffered().empty());
+  // A body that stalls: the handler's read fails, the connection closes.
+  auto stall = co_await connect(addr);
+  CO_ASSERT_OK(stall);
+  CO_ASSERT_OK(
+      co_await stall->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"));
+  auto s = co_await stall->read();
+  CO_ASSERT_OK(s);
+  EXPECT_EQ(s->status, 413);  // echo answers 413 for any body error
+  EXPECT_TRUE(co_await stall->closed_within(2s));
+}
+TEST(HttpServer, header_idle_and_body_deadlines) {
+  http::ServerConfig config;
+  config.header_timeout = 150ms;
+  config.idle_timeout = 150ms;
+  config.body_timeout = 150ms;
+  run_current(with_server(config, deadlines));
+}
+
+Task<void> graceful_shutdown() {
+  auto server = http::Server::bind(loopback());
+  CO_ASSERT_OK(server);
+  net::SocketAddr addr = server->local_addr();
+  auto serving = spawn(server->serve(test_router()));
+  auto busy = co_await connect(addr);
+  CO_ASSERT_OK(busy);
+  auto idle = co_await connect(addr);
+  CO_ASSERT_OK(idle);
+  CO_ASSERT_OK(co_await busy->send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  co_await sleep(50ms);  // the slow request is in flight
+  server->shutdown(5s);
+  // The in-flight request still completes (and says the connection closes)...
+  auto r = co_await busy->read();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->body, "slow done");
+  EXPECT_EQ(r->headers["connection"], "close");
+  // ...the idle connection is closed, and serve() returns.
+  EXPECT_TRUE(co_await idle->closed_within(2s));
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+  EXPECT_EQ(server->stats().connections_active, 0u);
+  // New connections are refused.
+  auto late = co_await net::TcpStream::connect(addr);
+  EXPECT_FALSE(late.has_value());
+}
+TEST(HttpServer, graceful_shutdown_finishes_in_flight_requests) {
+  run_current(graceful_shutdown());
+}
+
+Task<void> shutdown_deadline_cancels() {
+  auto server = http::Server::bind(loopback());
+  CO_ASSERT_OK(server);
+  auto serving = spawn(server->serve(test_router()));
+  auto busy = co_await connect(server->local_addr());
+  CO_ASSERT_OK(busy);
+  CO_ASSERT_OK(co_await busy->send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  co_await sleep(20ms);
+  server->shutdown(10ms);  // shorter than the handler: it is cancelled
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  EXPECT_EQ(server->stats().connections_active, 0u);
+  EXPECT_TRUE(co_await busy->closed_within(2s));
+}
+TEST(HttpServer, shutdown_deadline_cancels_what_is_left) {
+  run_current(shutdown_deadline_cancels());
+}
+
+Task<void> many_clients(net::SocketAddr addr, int id, int requests) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  for (int i = 0; i < requests; ++i) {
+    std::string body = "client " + std::to_string(id) + " request " + std::to_string(i);
+    CO_ASSERT_OK(co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body));
+    auto r = co_await c->read();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->body, body);
+  }
+}
+Task<void> concurrent_clients(net::SocketAddr addr) {
+  std::vector<JoinHandle<void>> clients;
+  for (int i = 0; i < 64; ++i) clients.push_back(spawn(many_clients(addr, i, 50)));
+  for (auto& c : clients) co_await c;
+}
+TEST(HttpServer, concurrent_clients_on_two_workers_and_two_listeners) {
+  http::ServerConfig config;
+  config.listeners = 2;
+  run_multi(with_server(config, concurrent_clients), 2, 30s);
+}
+
+struct LogLine {
+  std::string method, path;
+  int status;
+  std::uint64_t bytes;
+};
+std::vector<LogLine> access_lines;
+
+Task<void> logged_requests(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(
+      co_await c->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CO_ASSERT_OK(co_await c->read());
+  CO_ASSERT_OK(co_await c->read());
+}
+TEST(HttpServer, access_log_sees_every_response) {
+  access_lines.clear();
+  http::ServerConfig config;
+  config.access_log = [](const http::AccessLogEntry& e) {
+    access_lines.push_back({std::string(e.request.method.as_str()), std::string(e.request.path()),
+                            e.status.as_u16(), e.body_bytes});
+  };
+  run_current(with_server(config, logged_requests));
+  ASSERT_EQ(access_lines.size(), 2u);
+  EXPECT_EQ(access_lines[0].path, "/plaintext");
+  EXPECT_EQ(access_lines[0].status, 200);
+  EXPECT_EQ(access_lines[0].bytes, 13u);
+  EXPECT_EQ(access_lines[1].path, "/missing");
+  EXPECT_EQ(access_lines[1].status, 404);
+}
+
+}  // namespace
+}  // namespace strata::test
