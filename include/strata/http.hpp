@@ -1,7 +1,8 @@
-// strata/http: HTTP types, the HTTP/1.1 codec, routing and the server.
+// strata/http: HTTP types, the HTTP/1.1 codec, routing, the server, static files and the client.
 #pragma once
 
 #include "strata/http/body.hpp"
+#include "strata/http/client.hpp"
 #include "strata/http/date.hpp"
 #include "strata/http/h1/chunked.hpp"
 #include "strata/http/h1/parser.hpp"
@@ -17,5 +18,6 @@
 #include "strata/http/server.hpp"
 #include "strata/http/static_files.hpp"
 #include "strata/http/status.hpp"
+#include "strata/http/upgrade.hpp"
 #include "strata/http/uri.hpp"
 #include "strata/http/version.hpp"

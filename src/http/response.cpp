@@ -49,6 +49,7 @@ void Response::clear() noexcept {
   version = Version::http_1_1;
   headers.clear();
   body.reset();
+  on_upgrade = nullptr;
 }
 
 }  // namespace strata::http

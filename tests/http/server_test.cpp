@@ -53,6 +53,42 @@ Task<http::Response> big(http::Request&) {
   co_return http::Response::text(std::string(1 << 20, 'x'));
 }
 
+// After "101 Switching Protocols": answers each line with its upper-case form, until "bye".
+Task<void> shout_protocol(http::Upgraded& io) {
+  std::string line;
+  std::array<std::byte, 256> buf;
+  for (;;) {
+    Result<std::size_t> n = co_await io::read(io, buf);
+    if (!n || *n == 0) co_return;
+    for (std::size_t i = 0; i < *n; ++i) {
+      char c = static_cast<char>(buf[i]);
+      if (c != '\n') {
+        line.push_back(c);
+        continue;
+      }
+      if (line == "bye") co_return;
+      for (char& ch : line) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      line.push_back('\n');
+      (void)co_await io::write_all(io, io::as_bytes(line));
+      line.clear();
+    }
+  }
+}
+
+Task<http::Response> upgrade_to_shout(http::Request& req) {
+  if (!req.headers.get(http::header::upgrade))
+    co_return http::Response::error(http::StatusCode::bad_request);
+  http::Response r(http::StatusCode::switching_protocols);
+  r.headers.append_view_unchecked(http::header::connection, "upgrade");
+  r.headers.append_view_unchecked(http::header::upgrade, "shout/1");
+  r.on_upgrade = shout_protocol;
+  co_return r;
+}
+
+Task<http::Response> bogus_101(http::Request&) {
+  co_return http::Response(http::StatusCode::switching_protocols);
+}
+
 std::shared_ptr<http::Router> test_router() {
   auto r = std::make_shared<http::Router>();
   r->get("/plaintext", plaintext)
@@ -61,7 +97,9 @@ std::shared_ptr<http::Router> test_router() {
       .get("/stream", stream_numbers)
       .get("/slow", slow)
       .get("/throws", throws)
-      .get("/big", big);
+      .get("/big", big)
+      .get("/shout", upgrade_to_shout)
+      .get("/bogus101", bogus_101);
   return r;
 }
 
@@ -349,6 +387,32 @@ Task<void> shutdown_deadline_cancels() {
 }
 TEST(HttpServer, shutdown_deadline_cancels_what_is_left) {
   run_current(shutdown_deadline_cancels());
+}
+
+Task<void> upgrade_hand_off(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  // The first line of the new protocol travels with the request head: it must not be lost.
+  CO_ASSERT_OK(co_await c->send(
+      "GET /shout HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: shout/1\r\n\r\nhello\n"));
+  auto r = co_await c->read();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->status, 101);
+  EXPECT_EQ(r->headers["upgrade"], "shout/1");
+  EXPECT_EQ(r->headers["connection"], "upgrade");
+  CO_ASSERT_OK(co_await c->send("again\nbye\n"));
+  EXPECT_TRUE(co_await c->closed_within(2s));
+  EXPECT_EQ(c->buffered(), "HELLO\nAGAIN\n");
+  // A 101 without an Upgrade request is a server bug: 500, close.
+  auto b = co_await connect(addr);
+  CO_ASSERT_OK(b);
+  CO_ASSERT_OK(co_await b->send("GET /bogus101 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto e = co_await b->read();
+  CO_ASSERT_OK(e);
+  EXPECT_EQ(e->status, 500);
+}
+TEST(HttpServer, upgrade_hands_the_connection_to_the_handler) {
+  run_current(with_server({}, upgrade_hand_off));
 }
 
 Task<void> many_clients(net::SocketAddr addr, int id, int requests) {

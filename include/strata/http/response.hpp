@@ -17,6 +17,7 @@
 #include "strata/http/body.hpp"
 #include "strata/http/headers.hpp"
 #include "strata/http/status.hpp"
+#include "strata/http/upgrade.hpp"
 #include "strata/http/version.hpp"
 
 namespace strata::http {
@@ -46,6 +47,9 @@ class Response {
   Version version = Version::http_1_1;
   Headers headers;
   Body body;
+  // With status 101 to a request that asked to upgrade: takes the connection over once the
+  // 101 is written (see upgrade.hpp).
+  UpgradeHandler on_upgrade;
 
   void clear() noexcept;
 };

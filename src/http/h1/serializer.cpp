@@ -104,8 +104,16 @@ void append_response_head(std::string& out, const Response& r, const Framing& f,
   if (!o.server.empty() && !r.headers.contains(header::server)) {
     append_field(out, "server", o.server);
   }
+  // A 101 keeps the handler's "Connection: upgrade"; the connection then belongs to it.
+  const bool upgrading = r.status == StatusCode::switching_protocols;
   for (const HeaderField& h : r.headers) {
-    if (!is_framing_field(h.name)) append_field(out, h.name, h.value);
+    if (!is_framing_field(h.name) || (upgrading && ascii_iequals(h.name, header::connection))) {
+      append_field(out, h.name, h.value);
+    }
+  }
+  if (upgrading) {
+    out.append("\r\n", 2);
+    return;
   }
   if (f.kind == Framing::Kind::length || f.announce_length_only) {
     out.append("content-length: ");

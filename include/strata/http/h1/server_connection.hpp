@@ -30,6 +30,7 @@
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
 #include "strata/http/server.hpp"
+#include "strata/http/upgrade.hpp"
 #include "strata/http/uri.hpp"
 #include "strata/io/async_io.hpp"
 #include "strata/io/buffer.hpp"
@@ -99,6 +100,29 @@ class ScratchLease {
 void append_error_response(std::string& out, int status);
 inline constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// An idle connection's wait: readable (true), or the deadline or the server's drain signal
+// (false). One small future instead of select(timeout(read_ready), notified): this is what
+// every idle connection keeps in its frame, so its size is the server's memory per idle
+// connection.
+template <class S>
+class IdleWait {
+ public:
+  IdleWait(S& io, sync::Notify& drain, Instant deadline)
+      : io_(io), drained_(drain.notified()), sleep_(deadline) {}
+  Poll<bool> poll(Context& cx) {
+    if (drained_.poll(cx).is_ready()) return false;
+    Poll<Result<void>> r = io_.poll_read_ready(cx);
+    if (r.is_ready()) return r.value().has_value();
+    if (sleep_.poll(cx).is_ready()) return false;
+    return pending;
+  }
+
+ private:
+  S& io_;
+  sync::Notify::Notified drained_;
+  Sleep sleep_;
+};
+
 // The result of an I/O future run under timeout(): one level of Result.
 template <class T>
 Result<T> flatten(Result<Result<T>> r) {
@@ -127,13 +151,15 @@ class ServerConnection {
     const ServerConfig& cfg = *ctx_.config;
     bool first = true;
     for (;;) {
-      auto drained = ctx_.shutdown->notified();
-      if (ctx_.draining->load(std::memory_order_acquire)) co_return;
       const Duration wait = first ? cfg.header_timeout : cfg.idle_timeout;
       if constexpr (io::AsyncReadReady<S>) {
-        auto r = co_await select(timeout(wait, io::read_ready(io_)), std::move(drained));
-        if (r.index() != 0 || !std::get<0>(r)) co_return;  // draining, or idle too long
+        detail::IdleWait<S> idle(io_, *ctx_.shutdown, Clock::now() + wait);
+        if (ctx_.draining->load(std::memory_order_acquire)) co_return;
+        bool readable = co_await idle;  // false: draining, idle too long, or an error
+        if (!readable) co_return;
       } else {
+        auto drained = ctx_.shutdown->notified();
+        if (ctx_.draining->load(std::memory_order_acquire)) co_return;
         prepare_read();
         auto r = co_await select(timeout(wait, io::read(io_, rbuf_.spare())), std::move(drained));
         if (r.index() != 0) co_return;
@@ -213,7 +239,20 @@ class ServerConnection {
       if (handler_failed) resp = Response::error(StatusCode::internal_server_error);
       count(ctx_.requests);
 
-      // 4. Decide whether the connection survives this request.
+      // 4. A protocol switch: write the 101, then hand the connection to the upgrade handler.
+      if (resp.status == StatusCode::switching_protocols && !handler_failed) {
+        if (!head.upgrade || !resp.on_upgrade) {
+          count(ctx_.bad_requests);  // a 101 nobody asked for, or nobody to take it over
+          end_request();
+          co_await write_error(500);
+          co_return false;
+        }
+        bool switched = co_await upgrade(resp);
+        (void)switched;
+        co_return false;
+      }
+
+      // 5. Decide whether the connection survives this request.
       bool keep =
           head.keep_alive && !handler_failed && !ctx_.draining->load(std::memory_order_relaxed);
       if (body_.active() && !body_.finished()) {
@@ -226,7 +265,7 @@ class ServerConnection {
       }
       if (body_.broken()) keep = false;
 
-      // 5. Write the response (batched with other pipelined responses when small).
+      // 6. Write the response (batched with other pipelined responses when small).
       Framing framing = response_framing(resp, head_request, req.version);
       if (framing.kind == Framing::Kind::close) keep = false;
       ResponseHeadOptions ho;
@@ -572,6 +611,26 @@ class ServerConnection {
     }
     if (f.kind == Framing::Kind::length && left != 0) co_return false;  // fewer than promised
     if (f.kind == Framing::Kind::chunked) scratch_->out.append(last_chunk);
+    co_return true;
+  }
+
+  // Writes the 101 and runs the handler's upgrade task over the transport; bytes already read
+  // past the request head go to it first.
+  Task<bool> upgrade(Response& resp) {
+    UpgradeHandler handler = std::move(resp.on_upgrade);
+    append_response_head(scratch_->out, resp, Framing{}, ResponseHeadOptions{});
+    end_request();
+    bool ok = co_await flush();
+    if (!ok) co_return false;
+    http::detail::UpgradeTransportFor<S> transport(io_);
+    Upgraded upgraded(transport, std::move(rbuf_), rpos_);
+    rpos_ = 0;
+    scratch_.reset();
+    try {
+      co_await handler(upgraded);
+    } catch (...) {
+      // The protocol handler failed: the connection simply closes.
+    }
     co_return true;
   }
 

@@ -1,0 +1,218 @@
+// http::Client: an HTTP/1.1 client with keep-alive connection pooling, redirects, timeouts and
+// streamed bodies in both directions (like Go's http.Client, reqwest, or hyper's pooled client).
+//
+//   http::Client client;                                    // or Client(ClientConfig{...})
+//   Result<http::Response> r = co_await client.get("http://127.0.0.1:8080/users")
+//                                  .header("accept", "application/json")
+//                                  .query("page", "2")              // ?page=2 (percent-encoded)
+//                                  .timeout(2s)                     // whole exchange
+//                                  .send();
+//   if (!r) co_return fail(r.error());        // typed: ClientErrc, h1::ParseError, Errc, errno
+//   Result<std::string> text = co_await r->body.text(1 << 20);      // or stream: r->body.next()
+//
+//   co_await client.post(url).json(R"({"a":1})").send();             // whole bytes
+//   auto [tx, body] = http::Body::channel();                         // streamed upload: chunked
+//   co_await client.put(url).body(std::move(body)).send();           // (or content-length if
+//                                                                    //  the body knows its size)
+//
+// Sharing: a Client is a handle (one shared_ptr); copies share the configuration and the pool.
+// Use it from any number of tasks, on the current-thread or the multi-thread runtime. (g++ 12:
+// pick between builders outside a co_await, `auto b = c ? x.get(u) : x.post(u);`, not inside
+// one: a `?:` temporary inside `co_await` is destroyed twice.)
+// A connection belongs to the runtime that opened it (its socket is registered there), so the
+// pool is keyed by runtime and host:port; drop every copy of a Client (and every Response body
+// still streaming) before that runtime is destroyed.
+//
+// Responses: send() completes when the response head has arrived. The body is a BodyStream that
+// reads from the connection (Content-Length, chunked with trailers, or close-delimited), so a
+// large download is never buffered whole. The stream owns the pooled connection: the Response
+// may outlive the builder and the Client. The connection goes back to the pool when the body has
+// been read to its end cleanly and the response allows keep-alive. A body dropped before its end
+// returns the connection only if the rest of it is already buffered (decoded without I/O);
+// otherwise the connection is closed. Interim 1xx responses are skipped; HEAD, 204 and 304
+// responses have no body. The client does not send Expect: 100-continue itself (a request body
+// goes out right after the head); a caller-set Expect field is sent as is.
+//
+// Reuse and stale connections: idle connections are reused per host:port (LIFO, at most
+// max_idle_per_host, closed after pool_idle_timeout). On checkout an idle connection is probed
+// with a non-blocking read: EOF, an error or unexpected bytes mean the server closed it, and it is
+// replaced. A request on a reused connection that fails before any response byte arrives (the
+// server closed it in the same instant) is retried once on a new connection when the method is
+// idempotent and the body replayable (empty or whole bytes).
+//
+// Redirects (follow_redirects, at most max_redirects, then ClientErrc::too_many_redirects):
+// 301/302/303 become GET without a body (HEAD stays HEAD); 307/308 keep the method and the body
+// when it is whole bytes; a streamed body is not replayable, so such a redirect response is
+// returned as is. Location may be absolute or relative. A redirect to another origin (scheme,
+// host or port) drops Authorization, Proxy-Authorization, Cookie and a caller-set Host.
+//
+// Errors (Error::code()): ClientErrc below; h1::ParseError for a malformed response head or
+// chunked body; Errc::timed_out (connect, request deadline, read/write stall); errno codes from
+// the socket (std::errc::connection_refused, ...); net::DnsErrc from name resolution;
+// std::errc::message_size for a body over max_body_bytes; UriErrc for an unparsable URL.
+// https:// URLs fail with ClientErrc::tls_unavailable until Strata's TLS layer exists.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "strata/http/body.hpp"
+#include "strata/http/h1/limits.hpp"
+#include "strata/http/headers.hpp"
+#include "strata/http/method.hpp"
+#include "strata/http/request.hpp"
+#include "strata/http/response.hpp"
+#include "strata/rt/error.hpp"
+#include "strata/rt/task.hpp"
+#include "strata/rt/time.hpp"
+
+namespace strata::http {
+
+// Client failures that are not I/O, DNS, timeout or parse errors.
+enum class ClientErrc {
+  invalid_url = 1,       // not an absolute http URL (or userinfo in it, which is not supported)
+  unsupported_scheme,    // a scheme other than http / https
+  tls_unavailable,       // https: TLS is not available in Strata yet
+  too_many_redirects,    // more than ClientConfig::max_redirects redirects
+  invalid_redirect,      // a redirect's Location cannot be resolved to a URL
+  connection_closed,     // the server closed the connection before the response was complete
+  body_length_mismatch,  // a streamed request body ended before (or ran past) its Content-Length
+};
+
+}  // namespace strata::http
+
+template <>
+struct std::is_error_code_enum<strata::http::ClientErrc> : std::true_type {};
+
+namespace strata::http {
+
+// Category "strata.http.client".
+const std::error_category& client_category() noexcept;
+inline std::error_code make_error_code(ClientErrc e) noexcept {
+  return {static_cast<int>(e), client_category()};
+}
+inline bool operator==(const Error& e, ClientErrc c) noexcept {
+  return e.code() == make_error_code(c);
+}
+
+// How a Client connects, waits, pools and follows. Durations of zero mean "no limit".
+struct ClientConfig {
+  // Resolving the host and connecting (Happy Eyeballs over its addresses).
+  Duration connect_timeout = std::chrono::seconds(10);
+  // The whole exchange: connecting, sending, the response head, redirects and reading the body.
+  Duration request_timeout = Duration::zero();
+  // Each read (head or body) must make progress within this.
+  Duration read_timeout = std::chrono::seconds(30);
+  // Each write of the request must make progress within this.
+  Duration write_timeout = std::chrono::seconds(30);
+  // Pooled idle connections: how many per host:port, and how long they may stay idle.
+  std::size_t max_idle_per_host = 16;
+  Duration pool_idle_timeout = std::chrono::seconds(90);
+  // Open connections per host:port and in total; a request waits (up to pool_acquire_timeout)
+  // for a connection when the limit is reached.
+  std::size_t max_connections_per_host = 64;
+  std::size_t max_connections_total = 1024;
+  Duration pool_acquire_timeout = std::chrono::seconds(30);
+  // Redirects: followed when true, at most max_redirects of them per request.
+  bool follow_redirects = true;
+  int max_redirects = 10;
+  // Sent as User-Agent unless the request sets one ("" = none).
+  std::string user_agent = "strata-http-client";
+  // Response head limits (h1::ParseError::head_too_large, too_many_fields, ...).
+  h1::Limits limits{};
+  // Largest response body the body stream delivers (std::errc::message_size); 0 = unlimited.
+  std::uint64_t max_body_bytes = 0;
+  // Retry once on a new connection when a reused one fails before any response byte (see top).
+  bool retry_stale_connections = true;
+};
+
+// Counters of one Client (and its copies).
+struct ClientStats {
+  std::uint64_t requests = 0;            // exchanges sent (redirects and retries count)
+  std::uint64_t connections_opened = 0;  // new TCP connections
+  std::uint64_t connections_reused = 0;  // exchanges sent on a pooled connection
+  std::uint64_t stale_retries = 0;       // retries after a reused connection failed
+};
+
+class Client;
+namespace detail {
+struct ClientShared;
+}
+
+// A request being built: Client::get(url)... then send(). Move-only; send() consumes it.
+class RequestBuilder {
+ public:
+  RequestBuilder(RequestBuilder&&) noexcept = default;
+  RequestBuilder& operator=(RequestBuilder&&) noexcept = default;
+
+  // Appends a header field; an invalid name or value makes send() fail with that error.
+  RequestBuilder& header(std::string_view name, std::string_view value) &;
+  RequestBuilder&& header(std::string_view name, std::string_view value) && {
+    return std::move(header(name, value));
+  }
+  // Appends `key=value` to the URL's query, percent-encoded.
+  RequestBuilder& query(std::string_view key, std::string_view value) &;
+  RequestBuilder&& query(std::string_view key, std::string_view value) && {
+    return std::move(query(key, value));
+  }
+  // The deadline of this exchange (overrides ClientConfig::request_timeout).
+  RequestBuilder& timeout(Duration d) &;
+  RequestBuilder&& timeout(Duration d) && { return std::move(timeout(d)); }
+  // Whole bytes (replayable across redirects and retries).
+  RequestBuilder& body(std::string bytes) &;
+  RequestBuilder&& body(std::string bytes) && { return std::move(body(std::move(bytes))); }
+  // Any body; a stream of unknown size is sent chunked, and is not replayed.
+  RequestBuilder& body(Body b) &;
+  RequestBuilder&& body(Body b) && { return std::move(body(std::move(b))); }
+  // Whole bytes with Content-Type: application/json.
+  RequestBuilder& json(std::string text) &;
+  RequestBuilder&& json(std::string text) && { return std::move(json(std::move(text))); }
+
+  // Sends the request (following redirects); completes with the response head, its body
+  // streaming from the connection. The builder is left empty.
+  Task<Result<Response>> send();
+
+ private:
+  friend class Client;
+  RequestBuilder(std::shared_ptr<detail::ClientShared> s, Method m, std::string_view url);
+
+  std::shared_ptr<detail::ClientShared> shared_;
+  Request request_;
+  std::string url_;
+  std::optional<Duration> timeout_;
+  std::optional<Error> error_;  // the first invalid builder input, reported by send()
+};
+
+// An HTTP client: a cheap handle to a shared configuration and connection pool.
+class Client {
+ public:
+  Client();
+  explicit Client(ClientConfig config);
+
+  RequestBuilder request(Method m, std::string_view url) const;
+  RequestBuilder get(std::string_view url) const { return request(Method::get, url); }
+  RequestBuilder head(std::string_view url) const { return request(Method::head, url); }
+  RequestBuilder post(std::string_view url) const { return request(Method::post, url); }
+  RequestBuilder put(std::string_view url) const { return request(Method::put, url); }
+  RequestBuilder patch(std::string_view url) const { return request(Method::patch, url); }
+  RequestBuilder delete_(std::string_view url) const { return request(Method::delete_, url); }
+
+  // Sends a prepared request whose target is an absolute URL ("http://host:port/path?q").
+  Task<Result<Response>> execute(Request req) const;
+
+  const ClientConfig& config() const noexcept;
+  ClientStats stats() const noexcept;
+  // Open pooled connections (idle and in use) across all hosts.
+  std::size_t open_connections() const noexcept;
+
+ private:
+  std::shared_ptr<detail::ClientShared> shared_;
+};
+
+}  // namespace strata::http

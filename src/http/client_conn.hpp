@@ -1,0 +1,145 @@
+// The inside of http::Client: pooled connections (ClientConn in a net::KeyedPool), the parsed
+// target of a request, one exchange over a connection, and the response body stream that owns
+// the connection lease until the body ends.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "strata/http/client.hpp"
+#include "strata/http/h1/chunked.hpp"
+#include "strata/http/h1/parser.hpp"
+#include "strata/net/pool.hpp"
+#include "strata/net/tcp_stream.hpp"
+
+namespace strata::http::detail {
+
+// `return fail_client(ClientErrc::x, "context");`
+inline std::unexpected<Error> fail_client(ClientErrc e, std::string context) {
+  return std::unexpected<Error>(Error(make_error_code(e), std::move(context)));
+}
+
+// A growable read buffer: bytes [begin, end) are unread, [end, cap) is free.
+class ReadBuf {
+ public:
+  std::size_t size() const noexcept { return end_ - begin_; }
+  bool empty() const noexcept { return begin_ == end_; }
+  std::string_view view() const noexcept { return {data_.get() + begin_, size()}; }
+  void consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  // Free space for a read of at least some bytes: compacts, or grows to hold `min_free` more.
+  io::MutableBuffer spare(std::size_t min_free = 1) {
+    if (cap_ - end_ >= min_free && cap_ > end_) return free_span();
+    if (begin_ > 0) {
+      std::memmove(data_.get(), data_.get() + begin_, size());
+      end_ -= begin_;
+      begin_ = 0;
+      if (cap_ - end_ >= min_free && cap_ > end_) return free_span();
+    }
+    std::size_t next = cap_ == 0 ? initial : cap_ * 2;
+    while (next - end_ < min_free) next *= 2;
+    auto grown = std::make_unique<char[]>(next);
+    if (end_ > 0) std::memcpy(grown.get(), data_.get(), end_);
+    data_ = std::move(grown);
+    cap_ = next;
+    return free_span();
+  }
+  void commit(std::size_t n) noexcept { end_ += n; }
+  std::size_t capacity() const noexcept { return cap_; }
+
+  static constexpr std::size_t initial = 16 * 1024;
+
+ private:
+  io::MutableBuffer free_span() noexcept {
+    return {reinterpret_cast<std::byte*>(data_.get() + end_), cap_ - end_};
+  }
+  std::unique_ptr<char[]> data_;
+  std::size_t cap_ = 0, begin_ = 0, end_ = 0;
+};
+
+// One pooled HTTP/1.1 connection: the socket, its read buffer (kept across responses: an idle
+// client connection is cheap next to the request it will carry) and the head being written.
+struct ClientConn {
+  explicit ClientConn(net::TcpStream s) noexcept : stream(std::move(s)) {}
+  net::TcpStream stream;
+  ReadBuf in;
+  std::string out;
+  std::uint64_t exchanges = 0;  // requests sent on it (0: fresh from connect)
+};
+
+// Pool key: the runtime (its scheduler: one per runtime, shared by its workers) whose reactors
+// own the sockets, and "host:port".
+struct ConnKey {
+  const void* runtime = nullptr;
+  std::string authority;
+  friend bool operator==(const ConnKey&, const ConnKey&) = default;
+};
+struct ConnKeyHash {
+  std::size_t operator()(const ConnKey& k) const noexcept {
+    return std::hash<std::string>()(k.authority) ^ (std::hash<const void*>()(k.runtime) << 1);
+  }
+};
+
+// Makes and checks connections for the KeyedPool.
+struct ConnManager {
+  using Object = ClientConn;
+  Duration connect_timeout;
+  std::shared_ptr<std::atomic<std::uint64_t>> opened;
+  // Resolves the key's host (net::resolve via net::connect) and connects.
+  Task<Result<ClientConn>> create(const ConnKey& key);
+  // The stale check on checkout: a healthy idle connection has nothing to read (EAGAIN).
+  bool recycle(const ConnKey& key, ClientConn& c);
+};
+
+using ConnPool = net::KeyedPool<ConnKey, ConnManager, ConnKeyHash>;
+using ConnLease = ConnPool::Guard;
+
+struct ClientShared {
+  explicit ClientShared(ClientConfig c);
+  ClientConfig config;
+  std::shared_ptr<std::atomic<std::uint64_t>> opened;
+  ConnPool pool;
+  std::atomic<std::uint64_t> requests{0}, reused{0}, stale_retries{0};
+};
+
+// An absolute http URL split for sending.
+struct Target {
+  std::string url;     // the whole URL as given
+  std::string scheme;  // lower case
+  std::string host;    // as written (IPv6 in brackets), lower case
+  std::uint16_t port = 80;
+  std::string authority;       // "host:port" (the pool key)
+  std::string host_header;     // "host" or "host:port" when the port is not the default
+  std::string path_and_query;  // "/p?q" ("/" when the path is empty)
+};
+
+// Parses an absolute http URL. Errors: UriErrc, ClientErrc::{invalid_url, unsupported_scheme,
+// tls_unavailable}.
+Result<Target> parse_target(std::string_view url);
+// Resolves a Location value against the URL it was received for (RFC 3986 §5.2).
+Result<std::string> resolve_reference(const Target& base, std::string_view location);
+// Same scheme, host and port.
+bool same_origin(const Target& a, const Target& b) noexcept;
+
+// The outcome of one attempt: the response, or an error and whether a retry may help.
+// (Constructors, not an aggregate: see the g++ 12 notes in docs.)
+struct Attempt {
+  Attempt(Result<Response> r, bool s = false) noexcept : response(std::move(r)), stale(s) {}
+  Result<Response> response;
+  bool stale = false;  // a reused connection failed before any response byte
+};
+
+// Sends `req` to `t` over a pooled connection and reads the response head; the response body
+// streams from the connection (it owns the lease). `deadline` bounds the body reads too.
+Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Target& t,
+                       std::optional<Instant> deadline);
+
+}  // namespace strata::http::detail
