@@ -1,6 +1,10 @@
 // strata/http: HTTP types, the HTTP/1.1 codec, routing, the server, static files and the client.
 #pragma once
 
+// The layers it stands on, so that one include is enough for a server.
+#include "strata/net.hpp"
+#include "strata/rt.hpp"
+
 #include "strata/http/body.hpp"
 #include "strata/http/client.hpp"
 #include "strata/http/date.hpp"
