@@ -25,8 +25,13 @@ test: build
 asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
+# TSan: the runtime's tests (preset filter: label "runtime"), plus the multi-threaded tests of the
+# layers above it (connection pools, the HTTP server and client on two workers).
+TSAN_EXTRA := ^(Pool|KeyedPool|HttpServer|HttpClient)[A-Za-z]*\.
 tsan:
 	@$(MAKE) --no-print-directory test PRESET=tsan
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir build/tsan --output-on-failure -j $(JOBS) -R '$(TSAN_EXTRA)'
 
 # Runs every libFuzzer target for FUZZ_SECONDS (default 20) each.
 fuzz:

@@ -1,5 +1,5 @@
 # The HTTP server over loopback (strata/http/server.hpp, h1/server_connection.hpp).
-strata_test(http_server_test LABELS http tsan SOURCES http/server_test.cpp)
+strata_test(http_server_test LABELS http SOURCES http/server_test.cpp)
 # Replaces global operator new: the plaintext path allocates nothing per request (own binary).
 strata_test(http_server_alloc_test LABELS http SOURCES http/server_alloc_test.cpp)
 # Real clients against the benchmark server: curl, wrk, h2load --h1, Node (bash driver; the
