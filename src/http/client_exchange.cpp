@@ -282,8 +282,11 @@ Task<Result<void>> write_request(ClientConn& c, Request& req, const h1::Framing&
     co_return fail_client(ClientErrc::body_length_mismatch,
                           "http request body: short of its length");
   }
-  if (f.kind == h1::Framing::Kind::chunked)
-    co_return co_await write_all(c.stream, h1::last_chunk, d);
+  if (f.kind == h1::Framing::Kind::chunked) {
+    c.out.clear();
+    h1::append_last_chunk(c.out, req.body.trailers());
+    co_return co_await write_all(c.stream, c.out, d);
+  }
   co_return Result<void>{};
 }
 

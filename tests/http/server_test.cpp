@@ -39,6 +39,29 @@ Task<http::Response> stream_numbers(http::Request&) {
   co_return http::Response(http::StatusCode::ok, std::move(body));
 }
 
+// A streamed body of two chunks with a trailer section.
+class TrailedBody final : public http::BodyStream {
+ public:
+  TrailedBody() { (void)trailers_.append("x-checksum", "123"); }
+  Poll<Result<io::BufferView>> poll_data(Context&) override {
+    static constexpr std::string_view parts[] = {"abc", "def"};
+    if (next_ < 2) return Result<io::BufferView>(io::BufferView(parts[next_++]));
+    done_ = true;
+    return Result<io::BufferView>{};
+  }
+  const http::Headers* trailers() const override { return done_ ? &trailers_ : nullptr; }
+
+ private:
+  http::Headers trailers_;
+  int next_ = 0;
+  bool done_ = false;
+};
+
+Task<http::Response> with_trailers(http::Request&) {
+  co_return http::Response(http::StatusCode::ok,
+                           http::Body::from_stream(std::make_unique<TrailedBody>()));
+}
+
 Task<http::Response> slow(http::Request&) {
   co_await sleep(200ms);
   co_return http::Response::text_static("slow done");
@@ -99,7 +122,8 @@ std::shared_ptr<http::Router> test_router() {
       .get("/throws", throws)
       .get("/big", big)
       .get("/shout", upgrade_to_shout)
-      .get("/bogus101", bogus_101);
+      .get("/bogus101", bogus_101)
+      .get("/trailers", with_trailers);
   return r;
 }
 
@@ -413,6 +437,21 @@ Task<void> upgrade_hand_off(net::SocketAddr addr) {
 }
 TEST(HttpServer, upgrade_hands_the_connection_to_the_handler) {
   run_current(with_server({}, upgrade_hand_off));
+}
+
+Task<void> response_trailers(net::SocketAddr addr) {
+  auto c = co_await connect(addr);
+  CO_ASSERT_OK(c);
+  CO_ASSERT_OK(co_await c->send("GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(co_await c->closed_within(2s));
+  const std::string& raw = c->buffered();
+  EXPECT_NE(raw.find("transfer-encoding: chunked\r\n"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\nx-checksum: 123\r\n\r\n"),
+            std::string::npos)
+      << raw;
+}
+TEST(HttpServer, streamed_response_with_trailers) {
+  run_current(with_server({}, response_trailers));
 }
 
 Task<void> many_clients(net::SocketAddr addr, int id, int requests) {

@@ -158,6 +158,23 @@ void append_chunk_header(std::string& out, std::uint64_t size) {
   out.append("\r\n", 2);
 }
 
+void append_last_chunk(std::string& out, const Headers* trailers) {
+  if (!trailers || trailers->empty()) {
+    out.append(last_chunk);
+    return;
+  }
+  out.append("0\r\n", 3);
+  for (const HeaderField& h : *trailers) {
+    // RFC 9110 §6.5.1: no framing, routing or authentication fields in a trailer section.
+    if (is_framing_field(h.name) || ascii_iequals(h.name, header::host) ||
+        ascii_iequals(h.name, header::trailer) || ascii_iequals(h.name, header::authorization)) {
+      continue;
+    }
+    append_field(out, h.name, h.value);
+  }
+  out.append("\r\n", 2);
+}
+
 std::string_view cached_date() noexcept {
   thread_local DateCache cache;
   timespec ts;

@@ -63,6 +63,9 @@ void append_request_head(std::string& out, const Request& r, std::string_view ta
 void append_chunk_header(std::string& out, std::uint64_t size);
 // The end of a chunked body without trailers.
 inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+// The end of a chunked body with the body's trailer fields, if any (RFC 9112 §7.1.2); fields
+// that must not be trailers (framing, Host, ...) are left out.
+void append_last_chunk(std::string& out, const Headers* trailers);
 
 // The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), regenerated at most
 // once per second per thread; valid until the calling thread's next call.

@@ -610,7 +610,7 @@ class ServerConnection {
       if (f.kind == Framing::Kind::chunked) scratch_->out.append("\r\n", 2);
     }
     if (f.kind == Framing::Kind::length && left != 0) co_return false;  // fewer than promised
-    if (f.kind == Framing::Kind::chunked) scratch_->out.append(last_chunk);
+    if (f.kind == Framing::Kind::chunked) append_last_chunk(scratch_->out, resp.body.trailers());
     co_return true;
   }
 
