@@ -51,24 +51,38 @@ namespace {
 
 using detail::ServerState;
 
-// One connection's task: serves it, then unregisters (even when cancelled).
-Task<void> serve_tcp(std::shared_ptr<ServerState> st, net::TcpStream stream, net::SocketAddr peer,
-                     sync::SemaphorePermit permit, std::uint64_t id) {
-  struct Unregister {
-    ServerState* st;
-    std::uint64_t id;
-    ~Unregister() {
-      {
-        std::lock_guard lock(st->live_mu);
-        st->live.erase(id);
-      }
-      if (st->active.fetch_sub(1, std::memory_order_acq_rel) == 1) st->all_closed.notify_waiters();
+// What a connection gives back when its task ends (normally or cancelled). It owns a strong
+// reference to the server state and the connection slot, and releases them in a safe order:
+// the slot first (the semaphore lives in the state), then the registration and the active
+// count (whose last decrement lets serve() return and the Server be dropped), and the state
+// reference last, so nothing here touches freed memory. (Coroutine parameters would be
+// destroyed after the body's locals in an order we do not control: hence a local.)
+struct ConnectionLease {
+  std::shared_ptr<ServerState> st;
+  sync::SemaphorePermit permit;
+  std::uint64_t id;
+  ConnectionLease(std::shared_ptr<ServerState> s, sync::SemaphorePermit p, std::uint64_t i)
+      : st(std::move(s)), permit(std::move(p)), id(i) {}
+  ConnectionLease(const ConnectionLease&) = delete;
+  ConnectionLease& operator=(const ConnectionLease&) = delete;
+  ~ConnectionLease() {
+    permit.release();
+    {
+      std::lock_guard lock(st->live_mu);
+      st->live.erase(id);
     }
-  } unregister{st.get(), id};
-  if (st->config.nodelay) (void)stream.set_nodelay(true);
-  h1::ServerConnection<net::TcpStream> conn(stream, st->ctx, peer);
+    if (st->active.fetch_sub(1, std::memory_order_acq_rel) == 1) st->all_closed.notify_waiters();
+  }
+};
+
+// One connection's task: serves it, then gives its lease back (even when cancelled).
+Task<void> serve_tcp(std::shared_ptr<ServerState> state, net::TcpStream stream,
+                     net::SocketAddr peer, sync::SemaphorePermit slot, std::uint64_t id) {
+  ConnectionLease lease(std::move(state), std::move(slot), id);
+  ServerState& st = *lease.st;
+  if (st.config.nodelay) (void)stream.set_nodelay(true);
+  h1::ServerConnection<net::TcpStream> conn(stream, st.ctx, peer);
   co_await conn.run();
-  (void)permit;
 }
 
 // Accepts on one listener until the server drains.
