@@ -19,27 +19,7 @@
 #include "strata/http.hpp"
 #include "strata/rt.hpp"
 
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-thread_local bool server_thread = false;
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (server_thread && counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "../support/count_allocations.hpp"
 
 namespace strata::test {
 namespace {
@@ -55,7 +35,6 @@ class ServerThread {
  public:
   ServerThread() {
     thread_ = std::thread([this] {
-      server_thread = true;
       Runtime rt = Runtime::current_thread();
       rt.block_on(run(this));
     });
@@ -130,6 +109,7 @@ bool caches_enabled() {
 
 TEST(HttpServerAlloc, keep_alive_and_pipelined_plaintext_allocate_nothing_per_request) {
   if (!caches_enabled()) GTEST_SKIP() << "allocation caches are off in sanitizer builds";
+  counted_thread = false;  // the client (this thread) may allocate; the server thread may not
   ServerThread server;
   Client c(server.port());
   for (int i = 0; i < 500; ++i) c.round(1);  // warm the pools
