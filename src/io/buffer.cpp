@@ -4,21 +4,13 @@
 #include <array>
 #include <new>
 
+#include "strata/rt/detail/sanitizers.hpp"
+
 namespace strata::io {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kCacheEnabled = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kCacheEnabled = false;
-#else
-constexpr bool kCacheEnabled = true;
-#endif
-#else
-constexpr bool kCacheEnabled = true;
-#endif
+constexpr bool kCacheEnabled = !strata::detail::kSanitizedBuild;
 
 constexpr std::array<std::size_t, 3> kClassSize{BufferPool::small_size, BufferPool::medium_size,
                                                 BufferPool::large_size};

@@ -1,63 +1,168 @@
+// Frame allocator: per-thread caches of fixed-size batches, and a shared depot between threads.
+//
+// Why a depot: with a per-thread cache alone, a block freed on another thread than the one that
+// allocated it stays in the freeing thread's cache. A thread that only spawns (a remote spawner,
+// an acceptor) then mallocs every frame while the workers' caches fill up and overflow into
+// free(). Here a thread's cache keeps at most kLocalBatches full batches per size class and hands
+// further full batches to the depot, from which any thread takes a whole batch when its own cache
+// is empty: one spin-locked push or pop per kBatch blocks. The same bound serves a thread with
+// more live tasks than its cache holds (10,000 spawned at once): the surplus parks in the depot
+// instead of going back to malloc.
 #include "strata/rt/frame_allocator.hpp"
 
 #include <array>
+#include <atomic>
+#include <mutex>
 #include <new>
+
+#include "strata/rt/detail/sanitizers.hpp"
+#include "strata/rt/detail/spin_lock.hpp"
 
 namespace strata {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kCacheEnabled = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kCacheEnabled = false;
-#else
-constexpr bool kCacheEnabled = true;
-#endif
-#else
-constexpr bool kCacheEnabled = true;
-#endif
+constexpr bool kCacheEnabled = !detail::kSanitizedBuild;
 
 constexpr std::size_t kGranule = 16;
 constexpr std::size_t kMaxBlock = 2048;
 constexpr std::size_t kClasses = kMaxBlock / kGranule;
-constexpr std::uint32_t kMaxPerClass = 4096;
-constexpr std::uint64_t kMaxCachedBytes = 4u << 20;
+constexpr std::uint32_t kBatch = 32;        // blocks moved between a thread and the depot at once
+constexpr std::uint32_t kLocalBatches = 8;  // full batches a thread keeps per class
+constexpr std::uint64_t kMaxCachedBytes = 4u << 20;  // per thread
+constexpr std::uint64_t kMaxDepotBytes = 64u << 20;  // whole process
 
+// A free block. `next` links the blocks of one batch (null-terminated after kBatch blocks);
+// `next_batch` links batches and is meaningful in a batch's first block only.
 struct FreeBlock {
   FreeBlock* next;
+  FreeBlock* next_batch;
+};
+static_assert(sizeof(FreeBlock) <= kGranule);
+
+constexpr std::size_t class_of(std::size_t size) noexcept {
+  return (size + kGranule - 1) / kGranule - 1;
+}
+constexpr std::size_t class_bytes(std::size_t c) noexcept {
+  return (c + 1) * kGranule;
+}
+
+void delete_batch(FreeBlock* b, std::size_t c) noexcept {
+  while (b) {
+    FreeBlock* next = b->next;
+    ::operator delete(b, class_bytes(c));
+    b = next;
+  }
+}
+
+// The shared depot: a stack of full batches per class. Trivially destructible and constant
+// initialised, so it outlives every thread's cache (thread exit returns batches to it).
+struct alignas(64) DepotClass {
+  detail::SpinLock lock;
+  std::atomic<FreeBlock*> batches{nullptr};  // written under `lock`; read unlocked to peek
+};
+constinit std::array<DepotClass, kClasses> g_depot{};
+constinit std::atomic<std::uint64_t> g_depot_bytes{0};
+
+// Takes ownership of a full batch; frees it if the depot is at its bound.
+void depot_push(std::size_t c, FreeBlock* batch) noexcept {
+  const std::uint64_t bytes = std::uint64_t{kBatch} * class_bytes(c);
+  if (g_depot_bytes.load(std::memory_order_relaxed) + bytes > kMaxDepotBytes) {
+    delete_batch(batch, c);
+    return;
+  }
+  g_depot_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  DepotClass& d = g_depot[c];
+  std::lock_guard lock(d.lock);
+  batch->next_batch = d.batches.load(std::memory_order_relaxed);
+  d.batches.store(batch, std::memory_order_relaxed);
+}
+
+FreeBlock* depot_pop(std::size_t c) noexcept {
+  DepotClass& d = g_depot[c];
+  // Unlocked peek: an empty class costs one load, not a lock.
+  if (d.batches.load(std::memory_order_relaxed) == nullptr) return nullptr;
+  FreeBlock* batch;
+  {
+    std::lock_guard lock(d.lock);
+    batch = d.batches.load(std::memory_order_relaxed);
+    if (!batch) return nullptr;
+    d.batches.store(batch->next_batch, std::memory_order_relaxed);
+  }
+  g_depot_bytes.fetch_sub(std::uint64_t{kBatch} * class_bytes(c), std::memory_order_relaxed);
+  return batch;
+}
+
+// One class of one thread's cache: the batch being used (`current`, up to kBatch blocks) and a
+// stack of full batches.
+struct ClassCache {
+  FreeBlock* current = nullptr;
+  std::uint32_t current_count = 0;
+  std::uint32_t full_count = 0;
+  FreeBlock* full = nullptr;
 };
 
-// One thread's cache: a free list per size class. Blocks may come from any thread's
-// allocations; they all come from operator new, so any thread may return them to it.
 struct ThreadCache {
-  std::array<FreeBlock*, kClasses> heads{};
-  std::array<std::uint32_t, kClasses> counts{};
+  std::array<ClassCache, kClasses> classes{};
   FrameAllocatorStats stats;
   bool dead = false;  // set at thread exit: later frees (other thread_locals) bypass the cache
 
   ~ThreadCache() {
     dead = true;
     for (std::size_t c = 0; c < kClasses; ++c) {
-      while (FreeBlock* b = heads[c]) {
-        heads[c] = b->next;
-        ::operator delete(b, (c + 1) * kGranule);
+      ClassCache& cc = classes[c];
+      while (FreeBlock* b = cc.full) {
+        cc.full = b->next_batch;
+        depot_push(c, b);  // still useful to the threads that stay
       }
+      delete_batch(cc.current, c);
     }
+  }
+
+  // The current batch is empty: refill it from a local full batch or from the depot.
+  bool refill(std::size_t c) noexcept {
+    ClassCache& cc = classes[c];
+    FreeBlock* batch = cc.full;
+    if (batch) {
+      cc.full = batch->next_batch;
+      --cc.full_count;
+    } else {
+      batch = depot_pop(c);
+      if (!batch) return false;
+      stats.cached_bytes += std::uint64_t{kBatch} * class_bytes(c);
+      ++stats.depot_pops;
+    }
+    cc.current = batch;
+    cc.current_count = kBatch;
+    return true;
+  }
+
+  // The current batch is full: keep it as a full batch, or give it to the depot.
+  void spill(std::size_t c) noexcept {
+    ClassCache& cc = classes[c];
+    FreeBlock* batch = cc.current;
+    cc.current = nullptr;
+    cc.current_count = 0;
+    if (cc.full_count < kLocalBatches && stats.cached_bytes <= kMaxCachedBytes) {
+      batch->next_batch = cc.full;
+      cc.full = batch;
+      ++cc.full_count;
+      return;
+    }
+    stats.cached_bytes -= std::uint64_t{kBatch} * class_bytes(c);
+    ++stats.depot_pushes;
+    depot_push(c, batch);
   }
 };
 
 thread_local ThreadCache tls_cache;
 
-constexpr std::size_t class_of(std::size_t size) noexcept {
-  return (size + kGranule - 1) / kGranule - 1;
-}
-
 }  // namespace
 
 FrameAllocatorStats frame_allocator_stats() noexcept {
-  return tls_cache.stats;
+  FrameAllocatorStats s = tls_cache.stats;
+  s.depot_bytes = g_depot_bytes.load(std::memory_order_relaxed);
+  return s;
 }
 bool frame_cache_enabled() noexcept {
   return kCacheEnabled;
@@ -68,17 +173,20 @@ namespace detail {
 void* frame_alloc(std::size_t size) {
   if (kCacheEnabled && size <= kMaxBlock && size > 0) {
     ThreadCache& tc = tls_cache;
-    std::size_t c = class_of(size);
-    if (tc.dead) return ::operator new((c + 1) * kGranule);
-    if (FreeBlock* b = tc.heads[c]) {
-      tc.heads[c] = b->next;
-      --tc.counts[c];
-      ++tc.stats.cache_hits;
-      tc.stats.cached_bytes -= (c + 1) * kGranule;
-      return b;
+    const std::size_t c = class_of(size);
+    if (!tc.dead) {
+      ClassCache& cc = tc.classes[c];
+      if (cc.current || tc.refill(c)) {
+        FreeBlock* b = cc.current;
+        cc.current = b->next;
+        --cc.current_count;
+        ++tc.stats.cache_hits;
+        tc.stats.cached_bytes -= class_bytes(c);
+        return b;
+      }
+      ++tc.stats.cache_misses;
     }
-    ++tc.stats.cache_misses;
-    return ::operator new((c + 1) * kGranule);
+    return ::operator new(class_bytes(c));
   }
   return ::operator new(size);
 }
@@ -86,18 +194,18 @@ void* frame_alloc(std::size_t size) {
 void frame_free(void* p, std::size_t size) noexcept {
   if (kCacheEnabled && size <= kMaxBlock && size > 0) {
     ThreadCache& tc = tls_cache;
-    std::size_t c = class_of(size);
-    std::size_t bytes = (c + 1) * kGranule;
-    if (!tc.dead && tc.counts[c] < kMaxPerClass &&
-        tc.stats.cached_bytes + bytes <= kMaxCachedBytes) {
-      auto* b = static_cast<FreeBlock*>(p);
-      b->next = tc.heads[c];
-      tc.heads[c] = b;
-      ++tc.counts[c];
-      tc.stats.cached_bytes += bytes;
+    const std::size_t c = class_of(size);
+    if (tc.dead) {
+      ::operator delete(p, class_bytes(c));
       return;
     }
-    ::operator delete(p, bytes);
+    ClassCache& cc = tc.classes[c];
+    if (cc.current_count == kBatch) tc.spill(c);
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = cc.current;
+    cc.current = b;
+    ++cc.current_count;
+    tc.stats.cached_bytes += class_bytes(c);
     return;
   }
   ::operator delete(p, size);

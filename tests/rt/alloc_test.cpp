@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <thread>
+#include <vector>
 
 #include "strata/rt.hpp"
 
@@ -96,6 +98,53 @@ TEST(FrameAllocator, ReusesFreedBlocksOfTheSameClass) {
   detail::frame_free(b, 110);
   void* big = detail::frame_alloc(1 << 20);  // beyond the cache: plain operator new
   detail::frame_free(big, 1 << 20);
+}
+
+// More live blocks than a thread's cache keeps: the surplus waits in the shared depot instead of
+// going back to malloc, so a second round of the same size mallocs nothing.
+TEST(FrameAllocator, SurplusBeyondTheThreadCacheIsRecycledThroughTheDepot) {
+  if (!frame_cache_enabled())
+    GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
+  constexpr std::size_t kBlocks = 10'000;
+  constexpr std::size_t kSize = 200;
+  std::vector<void*> blocks(kBlocks);
+  for (auto& b : blocks) b = detail::frame_alloc(kSize);
+  auto before_free = frame_allocator_stats();
+  for (void* b : blocks) detail::frame_free(b, kSize);
+  auto after_free = frame_allocator_stats();
+  EXPECT_GT(after_free.depot_pushes, before_free.depot_pushes);
+  EXPECT_GT(after_free.depot_bytes, 0u);
+  for (auto& b : blocks) b = detail::frame_alloc(kSize);
+  auto after_alloc = frame_allocator_stats();
+  EXPECT_EQ(after_alloc.cache_misses, after_free.cache_misses);
+  EXPECT_GT(after_alloc.depot_pops, after_free.depot_pops);
+  for (void* b : blocks) detail::frame_free(b, kSize);
+}
+
+// Remote spawns: the main thread allocates every task's cell and frame, the workers free them.
+// Batches freed on the workers come back to the spawning thread through the depot: after two
+// warm-up rounds, spawning from outside the runtime mallocs nothing.
+TEST(FrameAllocator, FramesFreedOnWorkersReturnToTheRemoteSpawner) {
+  if (!frame_cache_enabled())
+    GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
+  Runtime rt(RuntimeConfig::multi_thread(2));
+  std::atomic<int> done{0};
+  auto task = [](std::atomic<int>* d) -> Task<void> {
+    co_await yield_now();
+    d->fetch_add(1, std::memory_order_release);
+  };
+  auto round = [&](int n) {
+    done = 0;
+    for (int i = 0; i < n; ++i) (void)rt.spawn(task(&done));  // detached: freed on a worker
+    while (done.load(std::memory_order_acquire) != n) std::this_thread::yield();
+  };
+  round(4096);
+  round(4096);
+  auto before = frame_allocator_stats();
+  round(2048);
+  auto after = frame_allocator_stats();
+  EXPECT_EQ(after.cache_misses, before.cache_misses);
+  EXPECT_GT(after.depot_pops, before.depot_pops);
 }
 
 }  // namespace
