@@ -86,10 +86,11 @@ void IoSource::shutdown() noexcept {
 
 Result<IoRegistration> IoRegistration::create(int fd) {
   auto& ctx = detail::require_context("IoRegistration::create");
-  auto src = ctx.reactor->register_fd(fd);
+  detail::Reactor& reactor = detail::require_reactor("IoRegistration::create");
+  auto src = reactor.register_fd(fd);
   if (!src) return fail(src.error());
   ctx.scheduler->ref();
-  return IoRegistration(ctx.reactor, ctx.scheduler, *src);
+  return IoRegistration(&reactor, ctx.scheduler, *src);
 }
 
 IoRegistration::IoRegistration(IoRegistration&& o) noexcept

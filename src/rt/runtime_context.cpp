@@ -20,6 +20,24 @@ RuntimeContext& require_context(const char* what) {
   return *tls_context;
 }
 
+TimerDriver& require_timers(const char* what) {
+  RuntimeContext& ctx = require_context(what);
+  if (!ctx.timers) {
+    throw std::logic_error(std::string(what) +
+                           ": no timer driver on this thread (inside block_in_place?)");
+  }
+  return *ctx.timers;
+}
+
+Reactor& require_reactor(const char* what) {
+  RuntimeContext& ctx = require_context(what);
+  if (!ctx.reactor) {
+    throw std::logic_error(std::string(what) +
+                           ": no reactor on this thread (inside block_in_place?)");
+  }
+  return *ctx.reactor;
+}
+
 ContextGuard::ContextGuard(RuntimeContext* ctx) noexcept : prev_(tls_context) {
   tls_context = ctx;
 }

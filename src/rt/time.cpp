@@ -92,12 +92,12 @@ Poll<void> Sleep::poll(Context& cx) {
       done_ = true;
       return ready;
     }
-    auto& ctx = detail::require_context("sleep");
-    if (!ctx.timers->arm(&entry_, deadline_, cx.waker())) {
+    detail::TimerDriver& timers = detail::require_timers("sleep");
+    if (!timers.arm(&entry_, deadline_, cx.waker())) {
       done_ = true;
       return ready;
     }
-    driver_ = ctx.timers;
+    driver_ = &timers;
     return pending;
   }
   if (driver_->poll_fired(&entry_, cx.waker())) {

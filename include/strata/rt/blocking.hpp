@@ -8,6 +8,21 @@
 // work. abort() cancels a call that has not started; a call that is running finishes (threads
 // cannot be interrupted) and its result is discarded. Code on a blocking thread is outside the
 // runtime: use a Handle to spawn from it.
+//
+// block_in_place(): run blocking code on the current worker thread without stalling the other
+// tasks of that worker (multi-thread runtime only):
+//
+//   Task<void> handle(Request req) {
+//     auto digest = strata::block_in_place([&] { return bcrypt(req.password); });  // no copy
+//     co_await respond(digest);
+//   }
+//
+// The worker's queue, reactor and timers (its "core") are handed to a blocking-pool thread that
+// runs the worker loop meanwhile; when the function returns, the calling thread takes the core
+// back (waiting for the poll in progress there to finish) and the task continues where it was.
+// Unlike spawn_blocking, the function may borrow from the task's frame. Inside it the thread has
+// no timers and no reactor (sleep and socket creation throw std::logic_error); spawn() works.
+// Throws std::logic_error on the current-thread runtime; outside a runtime it just calls `fn`.
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "strata/rt/detail/runtime_context.hpp"
 #include "strata/rt/detail/task_cell.hpp"
@@ -79,7 +95,34 @@ class BlockingCall {
   std::optional<Fn> fn_;
 };
 
+// Runs call(arg) as described for block_in_place() (executor.cpp).
+void block_in_place_erased(void (*call)(void*), void* arg);
+
 }  // namespace detail
+
+// Runs `fn()` on this thread after handing the worker's other tasks to another thread; returns
+// its result (exceptions propagate).
+template <class Fn>
+std::invoke_result_t<Fn&> block_in_place(Fn&& fn) {
+  using R = std::invoke_result_t<Fn&>;
+  static_assert(!std::is_reference_v<R>, "block_in_place: return a value, not a reference");
+  if constexpr (std::is_void_v<R>) {
+    detail::block_in_place_erased(
+        [](void* p) { (*static_cast<std::remove_reference_t<Fn>*>(p))(); }, &fn);
+  } else {
+    struct Call {
+      std::remove_reference_t<Fn>* fn;
+      std::optional<R> out;
+    } call{&fn, std::nullopt};
+    detail::block_in_place_erased(
+        [](void* p) {
+          auto* c = static_cast<Call*>(p);
+          c->out.emplace((*c->fn)());
+        },
+        &call);
+    return std::move(*call.out);
+  }
+}
 
 // Runs `fn` on the current runtime's blocking pool (throws std::logic_error outside a runtime).
 template <class Fn>

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -67,6 +68,14 @@ struct alignas(64) Worker {
   bool parked = false;
   std::minstd_rand rng;
 
+  // Core hand-off (block_in_place). The "core" is this struct: queue, LIFO slot, reactor, timers.
+  // Exactly one thread at a time runs a worker loop on it: the one that set `held`.
+  std::mutex handoff_mu;
+  std::condition_variable handoff_cv;
+  bool held = true;                         // guarded by handoff_mu
+  std::uint32_t lenders = 0;                // threads inside block_in_place; changed by the holder
+  std::atomic<std::uint32_t> returning{0};  // lenders whose function returned, waiting for it
+
   // Written by the worker only; read relaxed by metrics().
   std::atomic<std::uint64_t> polls{0};
   std::atomic<std::uint64_t> steals{0};
@@ -94,6 +103,7 @@ class MultiThreadExecutor final : public Executor {
         idle_(num_workers_),
         blocking_(new BlockingPool(config.thread_name, config.max_blocking_threads,
                                    config.blocking_keep_alive)),
+        lent_ctx_{this, nullptr, nullptr, blocking_},
         shards_(new OwnedShard[kOwnedShards]) {
     const Instant start = Clock::now();
     workers_.reserve(num_workers_);
@@ -252,6 +262,42 @@ class MultiThreadExecutor final : public Executor {
 
   BlockingPool& blocking_pool() noexcept override { return *blocking_; }
 
+  // block_in_place on worker `w` (the calling thread holds it): lends the core to a blocking-pool
+  // thread, runs `call(arg)`, then takes the core back (waiting for its current holder to finish
+  // the poll in progress).
+  void block_in_place(Worker& w, void (*call)(void*), void* arg) {
+    {
+      std::lock_guard lock(w.handoff_mu);
+      w.held = false;
+      ++w.lenders;
+    }
+    tls_worker = nullptr;
+    ref();  // the core job's reference
+    // Dropped at once: the job runs detached. If the pool refuses it (shutting down), nobody
+    // takes the core while `call` runs; it is taken back below as usual.
+    (void)JoinHandle<void>(spawn_cell(blocking_, CoreJob(this, &w)));
+    struct TakeBack {
+      MultiThreadExecutor* rt;
+      Worker& w;
+      ~TakeBack() { rt->take_back_core(w); }
+    } take_back{this, w};
+    ContextGuard guard(&lent_ctx_);
+    call(arg);
+  }
+
+  void take_back_core(Worker& w) noexcept {
+    w.returning.fetch_add(1, std::memory_order_seq_cst);
+    w.reactor->unpark();  // the holder may be parked in epoll_wait
+    {
+      std::unique_lock lock(w.handoff_mu);
+      w.handoff_cv.wait(lock, [&] { return !w.held; });
+      w.held = true;
+    }
+    w.returning.fetch_sub(1, std::memory_order_relaxed);
+    --w.lenders;
+    tls_worker = &w;
+  }
+
   void begin_shutdown() noexcept {
     {
       std::lock_guard lock(inject_mu_);
@@ -303,10 +349,28 @@ class MultiThreadExecutor final : public Executor {
       CPU_SET(config_.worker_cpus[w.index % config_.worker_cpus.size()], &set);
       pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     }
+    run_core(w);
+  }
+
+  // Runs the worker loop on core `w`, which the calling thread holds. Returns when the runtime
+  // shuts down, or when a thread that lent the core (block_in_place) wants it back: the core is
+  // then released and this thread leaves the loop.
+  void run_core(Worker& w) {
     tls_worker = &w;
+    bool released = false;
     {
       ContextGuard guard(&w.ctx);
-      while (!closed_.load(std::memory_order_relaxed)) {
+      for (;;) {
+        if (w.returning.load(std::memory_order_relaxed) != 0) {
+          released = true;
+          break;
+        }
+        if (closed_.load(std::memory_order_relaxed)) {
+          // A lender is still inside block_in_place: it takes the core back, finishes its poll
+          // and does the final bookkeeping.
+          released = w.lenders != 0;
+          break;
+        }
         ++w.tick;
         if (w.tick % config_.event_interval == 0) maintenance(w);
         TaskHeader* t = next_task(w);
@@ -317,10 +381,42 @@ class MultiThreadExecutor final : public Executor {
         }
         park(w);
       }
-      if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) final_cleanup(w);
+      if (!released && running_.fetch_sub(1, std::memory_order_acq_rel) == 1) final_cleanup(w);
     }
     tls_worker = nullptr;
+    if (released) {
+      {
+        std::lock_guard lock(w.handoff_mu);
+        w.held = false;
+      }
+      w.handoff_cv.notify_all();
+    }
   }
+
+  // The blocking-pool job that runs a lent core. It takes the core only if it is still free (a
+  // short block_in_place may have taken it back before the job started).
+  class CoreJob {
+   public:
+    CoreJob(MultiThreadExecutor* rt, Worker* w) noexcept : rt_(rt), w_(w) {}
+    CoreJob(CoreJob&& o) noexcept : rt_(std::exchange(o.rt_, nullptr)), w_(o.w_) {}
+    CoreJob& operator=(CoreJob&&) = delete;
+    ~CoreJob() {
+      if (rt_) rt_->unref();
+    }
+    Poll<void> poll(Context&) {
+      {
+        std::lock_guard lock(w_->handoff_mu);
+        if (w_->held) return ready;
+        w_->held = true;
+      }
+      rt_->run_core(*w_);
+      return ready;
+    }
+
+   private:
+    MultiThreadExecutor* rt_;
+    Worker* w_;
+  };
 
   void maintenance(Worker& w) {
     w.reactor->poll(std::chrono::nanoseconds(0));
@@ -395,6 +491,10 @@ class MultiThreadExecutor final : public Executor {
     w.bump(w.parks);
     for (;;) {
       if (closed_.load(std::memory_order_seq_cst)) return;
+      if (w.returning.load(std::memory_order_seq_cst) != 0) {
+        w.searching = !idle_.unpark_worker_by_id(w.index);
+        return;
+      }
       std::optional<std::chrono::nanoseconds> wait;
       if (auto next = w.timers->next_deadline()) {
         auto now = Clock::now();
@@ -554,6 +654,7 @@ class MultiThreadExecutor final : public Executor {
   std::vector<std::unique_ptr<Worker>> workers_;
   Idle idle_;
   BlockingPool* blocking_;
+  RuntimeContext lent_ctx_;  // installed while a worker's thread runs block_in_place's function
   OwnedShard* shards_;
   std::atomic<std::uint32_t> next_shard_{0};
 
@@ -573,6 +674,19 @@ class MultiThreadExecutor final : public Executor {
 };
 
 }  // namespace
+
+void block_in_place_erased(void (*call)(void*), void* arg) {
+  if (Worker* w = tls_worker) {
+    w->rt->block_in_place(*w, call, arg);
+    return;
+  }
+  if (RuntimeContext* ctx = current_context(); ctx && ctx->timers) {
+    // A current-thread runtime: no other thread could run its tasks meanwhile.
+    throw std::logic_error(
+        "block_in_place: not available on the current-thread runtime (use spawn_blocking)");
+  }
+  call(arg);  // outside a runtime, on a blocking-pool thread, or nested in block_in_place
+}
 
 Executor* make_multi_thread_executor(const RuntimeConfig& config) {
   auto* e = new MultiThreadExecutor(config);

@@ -21,6 +21,12 @@ RuntimeContext* current_context() noexcept;
 // The current context; throws std::logic_error naming `what` when the thread runs no runtime.
 RuntimeContext& require_context(const char* what);
 
+// The current context's timer driver / reactor; throws std::logic_error naming `what` when the
+// thread has none (outside a runtime, or inside block_in_place, where the worker's timers and
+// sockets have been handed to another thread).
+TimerDriver& require_timers(const char* what);
+Reactor& require_reactor(const char* what);
+
 // Installs a context for the lifetime of the guard (nesting restores the previous one).
 class ContextGuard {
  public:
