@@ -144,9 +144,11 @@ class Receiver {
     Waker old;
     std::lock_guard lock(st_->mu);
     if (st_->value) {
-      Result<T> r(std::move(*st_->value));
+      // Not a named Result: g++ 12 at -O1 (TSan builds) then warns, wrongly, that the moved
+      // Error alternative may be uninitialised.
+      T v = std::move(*st_->value);
       st_->value.reset();
-      return r;
+      return Result<T>(std::move(v));
     }
     if (st_->tx_done || st_->rx_closed) {
       return Result<T>(fail(Errc::closed, "oneshot: sender dropped"));
