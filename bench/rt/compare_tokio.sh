@@ -25,7 +25,7 @@ STRATA_BIN="${STRATA_BIN:-$REPO/build/release/bench/strata-bench-rt}"
 OUT="${OUT:-/tmp/strata-bench-target/rt-compare}"
 ROUNDS="${ROUNDS:-2}"
 CPU="${CPU:-0}"
-BENCHES="${BENCHES:-clock_now,spawn_many_local,spawn_many_remote,yield_many,chained_spawn,ping_pong,wake_latency_task,wake_latency_thread}"
+BENCHES="${BENCHES:-clock_now,spawn_many_local,spawn_many_remote,yield_many,chained_spawn,ping_pong,ping_pong_mpsc,wake_latency_task,wake_latency_thread}"
 # tokio-rt's default sample count (100,000) for both wake benchmarks.
 STRATA_ARGS=(--wake-thread-samples=100000)
 

@@ -18,10 +18,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <numeric>
+#include <string>
 #include <string_view>
 
 #include "bench_util.hpp"

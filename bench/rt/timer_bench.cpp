@@ -16,6 +16,7 @@ namespace {
 
 using strata::Runtime;
 using strata::Task;
+using strata::Waker;
 using strata::detail::SleepEntry;
 using strata::detail::TimerDriver;
 using strata::detail::TimerEntry;
@@ -26,11 +27,6 @@ constexpr std::size_t kTimers = 10'000;
 
 double since_ns(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void finish_batch(benchmark::State& state, PerOp& per, double ns, std::size_t ops) {
-  state.SetIterationTime(ns / 1e9);
-  per.add(ns / static_cast<double>(ops));
 }
 
 // Deadlines (ms ticks, > 0). near: uniform in [1, 63] (all in level 0). spread: log-uniform in
@@ -310,7 +306,7 @@ struct ExpireState {
   std::uint64_t first = 0;
   std::uint64_t last = 0;
   std::size_t unarmed = 0;  // sleeps already due at their first poll
-  Notify done;
+  strata::sync::Notify done;
 };
 
 Task<void> sleeper(ExpireState* st) {
@@ -343,7 +339,8 @@ void sleep_expire(benchmark::State& state) {
     ExpireState st;
     st.deadline = strata::Clock::now() + 10ms;
     st.deadline_ns = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(st.deadline - g_clock_base).count());
+        std::chrono::duration_cast<std::chrono::nanoseconds>(st.deadline - strata_rt_bench::g_base)
+            .count());
     rt.block_on(expire_root(&st));
     double ns = static_cast<double>(st.last - st.first);
     if (st.unarmed) {

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "common.hpp"
+#include "tokio_rt_workloads.hpp"
 
 #ifndef STRATA_RT_BENCH_VERSION
 #define STRATA_RT_BENCH_VERSION "unknown"

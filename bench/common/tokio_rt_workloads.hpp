@@ -1,6 +1,15 @@
-// strata-rt-bench: shared pieces (clock, CPU pinning, checks, the count-down completion signal)
-// and the workload entry points (workloads.cpp). The workloads re-implement
-// shared/bench/tokio-rt/src/main.rs one for one; its README is the specification.
+// The tokio-rt workloads on Strata's runtime, one for one (shared/bench/tokio-rt/README.md is the
+// specification, its src/main.rs the reference): clock, CPU pinning, the count-down completion
+// signal and one function per workload, each running ONE sample. Shared by strata-rt-bench
+// (bench/runtime_compare: tokio-rt's flags, tables and JSON) and strata-bench-rt (bench/rt:
+// Google Benchmark), so that both programs measure exactly the same code.
+//
+//   strata::Runtime rt = strata::Runtime::current_thread();
+//   strata_rt_bench::Done* st = strata_rt_bench::Done::leak();
+//   double ns_per_pair = strata_rt_bench::bench_ping_pong(rt, st);
+//
+// tokio::sync::{Notify, oneshot, mpsc} are strata::sync's (strata/rt/sync.hpp), as tokio-rt uses
+// tokio's own.
 #pragma once
 
 #include <atomic>
@@ -10,17 +19,30 @@
 #include <optional>
 #include <vector>
 
-#include "primitives.hpp"
 #include "strata/rt/runtime.hpp"
+#include "strata/rt/sync/notify.hpp"
 
 namespace strata_rt_bench {
+
+// ---------------------------------------------------------------------------------------------
+// Workload sizes (fixed; the tokio-rt README quotes them). A sample of each benchmark is this
+// many operations; its per-operation value is the sample's time divided by it.
+
+inline constexpr std::size_t kClockCalls = 1'000'000;  // clock_now
+inline constexpr std::size_t kSpawnN = 10'000;         // spawn_many_local / spawn_many_remote
+inline constexpr std::size_t kYieldTasks = 200;        // yield_many
+inline constexpr std::size_t kYieldsPerTask = 1'000;
+inline constexpr std::size_t kPingPongPairs = 1'000;  // ping_pong (tokio's own shape)
+inline constexpr std::size_t kMpscPairs = 100;        // ping_pong_mpsc (supplemental)
+inline constexpr std::uint64_t kMpscRounds = 1'000;
+inline constexpr std::size_t kChainDepth = 1'000;  // chained_spawn
 
 // ---------------------------------------------------------------------------------------------
 // Clock: std::chrono::steady_clock is CLOCK_MONOTONIC through the vDSO, like Rust's Instant.
 
 using SteadyClock = std::chrono::steady_clock;
 
-// The process-wide base instant (tokio-rt's BASE), set first thing in main().
+// The process-wide base instant (tokio-rt's BASE); strata-rt-bench resets it first thing in main.
 extern SteadyClock::time_point g_base;
 
 // Nanoseconds since g_base, storable in an atomic (tokio-rt's now_ns()).
@@ -52,16 +74,18 @@ void pin_current_thread(int cpu);
 std::vector<int> current_affinity();
 
 // ---------------------------------------------------------------------------------------------
-// Count-down completion signal (tokio-rt's `Done`). One per benchmark, leaked, so tasks hold a
-// plain pointer (no reference counting in the measured path).
+// Count-down completion signal (tokio-rt's `Done`). One per benchmark, never freed, so tasks hold
+// a plain pointer (no reference counting in the measured path) and the last count_down() may
+// still be inside notify_one() after the main thread has moved on.
 
 struct Done {
   std::atomic<std::size_t> remaining{0};
   std::atomic<std::uint64_t> t0{0};
   std::atomic<std::uint64_t> elapsed{0};
-  Notify notify;
+  strata::sync::Notify notify;
 
-  static Done* leak() { return new Done; }
+  // A Done that lives until the process exits (kept reachable, so leak checkers stay quiet).
+  static Done* leak();
   void arm(std::size_t n) noexcept { remaining.store(n, std::memory_order_relaxed); }
   // Records the in-runtime start time (called by the root task).
   void start() noexcept { t0.store(now_ns(), std::memory_order_release); }
@@ -79,7 +103,8 @@ struct Done {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Workloads (workloads.cpp). Each runs ONE sample and returns the per-operation value.
+// Workloads. Each runs ONE sample and returns the per-operation value (ns, or ms for the fib
+// benchmarks).
 
 double bench_clock_now();
 // ns per round trip between two new threads pinned to cpu_a and cpu_b.
