@@ -9,29 +9,20 @@
 //   - done means the consumed bytes end in CRLF and body_bytes() equals the bytes returned.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "fuzz_util.hpp"
 #include "strata/http/h1/chunked.hpp"
 
 namespace {
 
 using namespace strata::http::h1;
 
-[[noreturn]] void die(const char* what, std::string_view input) {
-  std::fprintf(stderr, "h1_chunked fuzz: %s; input (%zu bytes): \"%.*s\"\n", what, input.size(),
-               int(input.size()), input.data());
-  std::abort();
-}
-
-void check(bool ok, const char* what, std::string_view input) {
-  if (!ok) die(what, input);
-}
+constexpr strata::fuzz::Check check{"h1_chunked"};
 
 struct Outcome {
   std::string data;

@@ -12,36 +12,18 @@
 //   - pipelined heads after the first are parsed too, each satisfying the same checks.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
 
+#include "fuzz_util.hpp"
 #include "strata/http/h1/parser.hpp"
 
 namespace {
 
 using namespace strata::http::h1;
 
-[[noreturn]] void die(const char* what, std::string_view input) {
-  std::fprintf(stderr, "h1_request fuzz: %s; input (%zu bytes): \"%.*s\"\n", what, input.size(),
-               int(input.size()), input.data());
-  std::abort();
-}
-
-void check(bool ok, const char* what, std::string_view input) {
-  if (!ok) die(what, input);
-}
-
-bool inside(std::string_view v, std::string_view buf) {
-  return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
-}
-
-bool all_of(std::string_view s, std::uint8_t cls) {
-  for (char c : s) {
-    if (!strata::http::h1::detail::is(c, cls)) return false;
-  }
-  return true;
-}
+using strata::fuzz::all_of;
+using strata::fuzz::inside;
+constexpr strata::fuzz::Check check{"h1_request"};
 
 void check_head(const ParseResult& r, const RequestHead& h, std::string_view in) {
   using namespace strata::http::h1::detail;
@@ -111,9 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_result(r, one, in);
 
   // Two pieces on one parser.
-  std::size_t hash = 14695981039346656037ull;
-  for (char c : in) hash = (hash ^ std::uint8_t(c)) * 1099511628211ull;
-  const std::size_t split = size == 0 ? 0 : hash % (size + 1);
+  const std::size_t split = strata::fuzz::split_point(in);
   {
     RequestParser p;
     RequestHead h;

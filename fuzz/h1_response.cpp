@@ -11,36 +11,18 @@
 //   - two pieces (a split derived from the input) give exactly the one-shot result.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
 
+#include "fuzz_util.hpp"
 #include "strata/http/h1/parser.hpp"
 
 namespace {
 
 using namespace strata::http::h1;
 
-[[noreturn]] void die(const char* what, std::string_view input) {
-  std::fprintf(stderr, "h1_response fuzz: %s; input (%zu bytes): \"%.*s\"\n", what, input.size(),
-               int(input.size()), input.data());
-  std::abort();
-}
-
-void check(bool ok, const char* what, std::string_view input) {
-  if (!ok) die(what, input);
-}
-
-bool inside(std::string_view v, std::string_view buf) {
-  return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
-}
-
-bool all_of(std::string_view s, std::uint8_t cls) {
-  for (char c : s) {
-    if (!strata::http::h1::detail::is(c, cls)) return false;
-  }
-  return true;
-}
+using strata::fuzz::all_of;
+using strata::fuzz::inside;
+constexpr strata::fuzz::Check check{"h1_response"};
 
 void check_head(const ParseResult& r, const ResponseHead& h, ResponseContext ctx,
                 std::string_view in) {
@@ -90,9 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(r.error == ParseError::none && r.consumed == 0, "incomplete with data", in);
     }
   }
-  std::size_t hash = 14695981039346656037ull;
-  for (char c : in) hash = (hash ^ std::uint8_t(c)) * 1099511628211ull;
-  const std::size_t split = size == 0 ? 0 : hash % (size + 1);
+  const std::size_t split = strata::fuzz::split_point(in);
   ResponseParser p;
   ResponseHead h;
   ParseResult r = p.parse(in.substr(0, split), h);

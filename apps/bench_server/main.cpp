@@ -8,12 +8,12 @@
 //   POST /echo       -> the request body (up to 16 MiB)
 //
 // Prints "listening on 127.0.0.1:PORT" once ready; stops cleanly on SIGINT/SIGTERM.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "../common/stop_signals.hpp"
 #include "strata/http.hpp"
 #include "strata/rt.hpp"
 
@@ -72,15 +72,7 @@ Task<http::Response> echo(http::Request& req) {
 
 // Waits for SIGINT/SIGTERM (blocked in every thread, polled here) and starts the shutdown.
 Task<void> stop_on_signal(const http::Server* server) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  for (;;) {
-    timespec zero{0, 0};
-    if (sigtimedwait(&set, nullptr, &zero) > 0) break;
-    co_await sleep(std::chrono::milliseconds(100));
-  }
+  co_await apps::stop_signal();
   server->shutdown(std::chrono::seconds(5));
 }
 
@@ -113,11 +105,7 @@ Task<int> serve(Options o) {
 int main(int argc, char** argv) {
   Options o = parse_args(argc, argv);
   // Block the stop signals before any thread starts, so that only sigtimedwait sees them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  apps::block_stop_signals();
   RuntimeConfig config =
       o.workers == 1 ? RuntimeConfig::current_thread() : RuntimeConfig::multi_thread(o.workers);
   return run(config, [o] { return serve(o); });

@@ -6,11 +6,11 @@
 //   curl http://127.0.0.1:8080/   # the page lists the routes
 //
 // The framework layer (controllers, DI) will grow this into the full application.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "../common/stop_signals.hpp"
 #include "strata/http.hpp"
 #include "strata/strata.hpp"
 
@@ -120,15 +120,7 @@ Task<http::Response> ticks(http::Request&) {
 
 // Stops the server on SIGINT/SIGTERM (blocked in every thread, polled here).
 Task<void> stop_on_signal(const http::Server* server) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  for (;;) {
-    timespec zero{0, 0};
-    if (sigtimedwait(&set, nullptr, &zero) > 0) break;
-    co_await sleep(100ms);
-  }
+  co_await apps::stop_signal();
   std::printf("\nshutting down (in-flight requests get 5 s)\n");
   server->shutdown(5s);
 }
@@ -188,11 +180,7 @@ int main(int argc, char** argv) {
     rt.block_on(showcase());
   }
   // Block the stop signals before any worker starts, so that only sigtimedwait sees them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  apps::block_stop_signals();
   const auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 8080);
   return strata::run(strata::RuntimeConfig::multi_thread(2), [port] { return serve(port); });
 }

@@ -3,6 +3,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <optional>
+#include <utility>
+
 #include "net_util.hpp"
 #include "strata/net/unix_datagram.hpp"
 #include "strata/net/unix_listener.hpp"
@@ -41,12 +44,40 @@ Result<int> unix_socket(int type) {
   return fd;
 }
 
-Result<std::pair<int, int>> unix_pair(int type) {
+// Two connected sockets of `type` (socketpair), both registered with the current runtime.
+Result<std::pair<io::EventedFd, io::EventedFd>> unix_pair(int type) {
   int fds[2];
   if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
     return fail(Error::from_errno(errno, "socketpair"));
   }
-  return std::pair{fds[0], fds[1]};
+  auto a = io::EventedFd::adopt(fds[0]);
+  if (!a) {
+    ::close(fds[1]);
+    return fail(a.error());
+  }
+  auto b = io::EventedFd::adopt(fds[1]);
+  if (!b) return fail(b.error());
+  return std::pair<io::EventedFd, io::EventedFd>(std::move(*a), std::move(*b));
+}
+
+// A socket of `type` bound to `addr`, listening when `backlog` is given (before it is
+// registered), then registered with the current runtime.
+Result<io::EventedFd> unix_bind(int type, const UnixAddr& addr, std::optional<int> backlog) {
+  auto fd = unix_socket(type);
+  if (!fd) return fail(fd.error());
+  FdGuard guard(*fd);
+  if (::bind(*fd, addr.as_sockaddr(), addr.len()) < 0) {
+    return fail(unix_error(errno, "bind", addr));
+  }
+  if (backlog && ::listen(*fd, *backlog) < 0) return fail(unix_error(errno, "listen", addr));
+  return io::EventedFd::adopt(guard.release());
+}
+
+// Takes over a caller's socket fd (from_std): non-blocking, close-on-exec, registered.
+Result<io::EventedFd> adopt_std(int fd) {
+  auto s = Socket::from_fd(fd);
+  if (!s) return fail(s.error());
+  return io::EventedFd::adopt(s->release());
 }
 
 }  // namespace
@@ -86,22 +117,14 @@ Poll<Result<UnixStream>> UnixConnectFuture::poll(Context&) {
 }
 
 Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
-  auto fds = detail::unix_pair(SOCK_STREAM);
-  if (!fds) return fail(fds.error());
-  auto a = io::EventedFd::adopt(fds->first);
-  if (!a) {
-    ::close(fds->second);
-    return fail(a.error());
-  }
-  auto b = io::EventedFd::adopt(fds->second);
-  if (!b) return fail(b.error());
-  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*a)), UnixStream(std::move(*b)));
+  auto ios = detail::unix_pair(SOCK_STREAM);
+  if (!ios) return fail(ios.error());
+  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(ios->first)),
+                                           UnixStream(std::move(ios->second)));
 }
 
 Result<UnixStream> UnixStream::from_std(int fd) {
-  auto s = Socket::from_fd(fd);
-  if (!s) return fail(s.error());
-  auto io = io::EventedFd::adopt(s->release());
+  auto io = detail::adopt_std(fd);
   if (!io) return fail(io.error());
   return UnixStream(std::move(*io));
 }
@@ -146,22 +169,13 @@ Result<UCred> UnixStream::peer_cred() const {
 // ---- UnixListener ----
 
 Result<UnixListener> UnixListener::bind(const UnixAddr& addr, int backlog) {
-  auto fd = detail::unix_socket(SOCK_STREAM);
-  if (!fd) return fail(fd.error());
-  detail::FdGuard guard(*fd);
-  if (::bind(*fd, addr.as_sockaddr(), addr.len()) < 0) {
-    return fail(detail::unix_error(errno, "bind", addr));
-  }
-  if (::listen(*fd, backlog) < 0) return fail(detail::unix_error(errno, "listen", addr));
-  auto io = io::EventedFd::adopt(guard.release());
+  auto io = detail::unix_bind(SOCK_STREAM, addr, backlog);
   if (!io) return fail(io.error());
   return UnixListener(std::move(*io));
 }
 
 Result<UnixListener> UnixListener::from_std(int fd) {
-  auto s = Socket::from_fd(fd);
-  if (!s) return fail(s.error());
-  auto io = io::EventedFd::adopt(s->release());
+  auto io = detail::adopt_std(fd);
   if (!io) return fail(io.error());
   return UnixListener(std::move(*io));
 }
@@ -193,13 +207,7 @@ Poll<Result<std::pair<UnixStream, UnixAddr>>> UnixListener::poll_accept(Context&
 // ---- UnixDatagram ----
 
 Result<UnixDatagram> UnixDatagram::bind(const UnixAddr& addr) {
-  auto fd = detail::unix_socket(SOCK_DGRAM);
-  if (!fd) return fail(fd.error());
-  detail::FdGuard guard(*fd);
-  if (::bind(*fd, addr.as_sockaddr(), addr.len()) < 0) {
-    return fail(detail::unix_error(errno, "bind", addr));
-  }
-  auto io = io::EventedFd::adopt(guard.release());
+  auto io = detail::unix_bind(SOCK_DGRAM, addr, std::nullopt);
   if (!io) return fail(io.error());
   return UnixDatagram(std::move(*io));
 }
@@ -213,23 +221,14 @@ Result<UnixDatagram> UnixDatagram::unbound() {
 }
 
 Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
-  auto fds = detail::unix_pair(SOCK_DGRAM);
-  if (!fds) return fail(fds.error());
-  auto a = io::EventedFd::adopt(fds->first);
-  if (!a) {
-    ::close(fds->second);
-    return fail(a.error());
-  }
-  auto b = io::EventedFd::adopt(fds->second);
-  if (!b) return fail(b.error());
-  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*a)),
-                                               UnixDatagram(std::move(*b)));
+  auto ios = detail::unix_pair(SOCK_DGRAM);
+  if (!ios) return fail(ios.error());
+  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(ios->first)),
+                                               UnixDatagram(std::move(ios->second)));
 }
 
 Result<UnixDatagram> UnixDatagram::from_std(int fd) {
-  auto s = Socket::from_fd(fd);
-  if (!s) return fail(s.error());
-  auto io = io::EventedFd::adopt(s->release());
+  auto io = detail::adopt_std(fd);
   if (!io) return fail(io.error());
   return UnixDatagram(std::move(*io));
 }

@@ -62,6 +62,13 @@ class RawClient {
     }
   }
 
+  // Sends `bytes` (a request, or the rest of one) and reads one response.
+  Task<Result<RawResponse>> exchange(std::string_view bytes, bool head_request = false) {
+    Result<void> sent = co_await send(bytes);
+    if (!sent) co_return std::unexpected(sent.error());
+    co_return co_await read(head_request);
+  }
+
   // True if the server closed the connection (reads end of stream) within `d`.
   Task<bool> closed_within(Duration d) {
     for (;;) {

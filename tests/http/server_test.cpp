@@ -144,8 +144,7 @@ Task<void> plaintext_keep_alive(net::SocketAddr addr) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
   for (int i = 0; i < 3; ++i) {
-    CO_ASSERT_OK(co_await c->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
-    auto r = co_await c->read();
+    auto r = co_await c->exchange("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     CO_ASSERT_OK(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, "Hello, World!");
@@ -193,15 +192,13 @@ Task<void> request_bodies(net::SocketAddr addr) {
       co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                        "3;ext=1\r\nabc\r\n"));
   co_await sleep(20ms);
-  CO_ASSERT_OK(co_await c->send("4\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n"));
-  auto r2 = co_await c->read();
+  auto r2 = co_await c->exchange("4\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n");
   CO_ASSERT_OK(r2);
   EXPECT_EQ(r2->body, "abcdefg");
   // A body larger than the read buffer.
   std::string large(300'000, 'z');
-  CO_ASSERT_OK(co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                std::to_string(large.size()) + "\r\n\r\n" + large));
-  auto r3 = co_await c->read();
+  auto r3 = co_await c->exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                 std::to_string(large.size()) + "\r\n\r\n" + large);
   CO_ASSERT_OK(r3);
   EXPECT_EQ(r3->body.size(), large.size());
   EXPECT_TRUE(r3->body == large);
@@ -213,13 +210,11 @@ TEST(HttpServer, request_bodies_length_chunked_and_large) {
 Task<void> expect_continue(net::SocketAddr addr) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
-  CO_ASSERT_OK(co_await c->send(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
-  auto interim = co_await c->read();
+  auto interim = co_await c->exchange(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
   CO_ASSERT_OK(interim);
   EXPECT_EQ(interim->status, 100);
-  CO_ASSERT_OK(co_await c->send("ping"));
-  auto r = co_await c->read();
+  auto r = co_await c->exchange("ping");
   CO_ASSERT_OK(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "ping");
@@ -232,9 +227,8 @@ Task<void> unread_body_after_unanswered_continue_closes(net::SocketAddr addr) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
   // The handler never reads the body: no 100 is sent, so the server must not wait for it.
-  CO_ASSERT_OK(co_await c->send(
-      "POST /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
-  auto r = co_await c->read();
+  auto r = co_await c->exchange(
+      "POST /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
   CO_ASSERT_OK(r);
   EXPECT_EQ(r->status, 405);
   EXPECT_EQ(r->headers["allow"], "GET, HEAD");
@@ -248,16 +242,14 @@ TEST(HttpServer, unread_body_with_expect_continue_closes_the_connection) {
 Task<void> streamed_response(net::SocketAddr addr) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
-  CO_ASSERT_OK(co_await c->send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto r = co_await c->read();
+  auto r = co_await c->exchange("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(r);
   EXPECT_TRUE(r->chunked);
   EXPECT_EQ(r->body, "n0;n1;n2;n3;n4;");
   // HTTP/1.0 cannot do chunked: the body is delimited by the close.
   auto c10 = co_await connect(addr);
   CO_ASSERT_OK(c10);
-  CO_ASSERT_OK(co_await c10->send("GET /stream HTTP/1.0\r\n\r\n"));
-  auto r10 = co_await c10->read();
+  auto r10 = co_await c10->exchange("GET /stream HTTP/1.0\r\n\r\n");
   CO_ASSERT_OK(r10);
   EXPECT_FALSE(r10->chunked);
   EXPECT_EQ(r10->body, "n0;n1;n2;n3;n4;");
@@ -275,22 +267,18 @@ Task<void> head_404_405_and_big(net::SocketAddr addr) {
   EXPECT_EQ(h->status, 200);
   EXPECT_EQ(h->headers["content-length"], "13");
   EXPECT_EQ(h->body, "");
-  CO_ASSERT_OK(co_await c->send("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto nf = co_await c->read();
+  auto nf = co_await c->exchange("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(nf);
   EXPECT_EQ(nf->status, 404);
-  CO_ASSERT_OK(co_await c->send("DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto na = co_await c->read();
+  auto na = co_await c->exchange("DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(na);
   EXPECT_EQ(na->status, 405);
   EXPECT_EQ(na->headers["allow"], "POST");
-  CO_ASSERT_OK(co_await c->send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto b = co_await c->read();
+  auto b = co_await c->exchange("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(b);
   EXPECT_EQ(b->body.size(), 1u << 20);
   // Still usable after all of that.
-  CO_ASSERT_OK(co_await c->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto ok = co_await c->read();
+  auto ok = co_await c->exchange("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(ok);
   EXPECT_EQ(ok->body, "Hello, World!");
 }
@@ -302,8 +290,7 @@ TEST(HttpServer, head_not_found_method_not_allowed_and_large_bodies) {
 Task<void> refused(net::SocketAddr addr, std::string request, int status) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
-  CO_ASSERT_OK(co_await c->send(request));
-  auto r = co_await c->read();
+  auto r = co_await c->exchange(request);
   CO_ASSERT_OK(r);
   EXPECT_EQ(r->status, status) << request;
   EXPECT_EQ(r->headers["connection"], "close");
@@ -333,16 +320,14 @@ Task<void> deadlines(net::SocketAddr addr) {
   // A head that never completes: 408, then close.
   auto slow = co_await connect(addr);
   CO_ASSERT_OK(slow);
-  CO_ASSERT_OK(co_await slow->send("GET /plaintext HTTP/1.1\r\nHost"));
-  auto r = co_await slow->read();
+  auto r = co_await slow->exchange("GET /plaintext HTTP/1.1\r\nHost");
   CO_ASSERT_OK(r);
   EXPECT_EQ(r->status, 408);
   EXPECT_TRUE(co_await slow->closed_within(2s));
   // An idle keep-alive connection is closed quietly.
   auto idle = co_await connect(addr);
   CO_ASSERT_OK(idle);
-  CO_ASSERT_OK(co_await idle->send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto first = co_await idle->read();
+  auto first = co_await idle->exchange("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(first);
   EXPECT_TRUE(co_await idle->closed_within(2s));
   EXPECT_TRUE(idle->buffered().empty());
@@ -417,9 +402,8 @@ Task<void> upgrade_hand_off(net::SocketAddr addr) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
   // The first line of the new protocol travels with the request head: it must not be lost.
-  CO_ASSERT_OK(co_await c->send(
-      "GET /shout HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: shout/1\r\n\r\nhello\n"));
-  auto r = co_await c->read();
+  auto r = co_await c->exchange(
+      "GET /shout HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: shout/1\r\n\r\nhello\n");
   CO_ASSERT_OK(r);
   EXPECT_EQ(r->status, 101);
   EXPECT_EQ(r->headers["upgrade"], "shout/1");
@@ -430,8 +414,7 @@ Task<void> upgrade_hand_off(net::SocketAddr addr) {
   // A 101 without an Upgrade request is a server bug: 500, close.
   auto b = co_await connect(addr);
   CO_ASSERT_OK(b);
-  CO_ASSERT_OK(co_await b->send("GET /bogus101 HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto e = co_await b->read();
+  auto e = co_await b->exchange("GET /bogus101 HTTP/1.1\r\nHost: x\r\n\r\n");
   CO_ASSERT_OK(e);
   EXPECT_EQ(e->status, 500);
 }
@@ -459,9 +442,8 @@ Task<void> many_clients(net::SocketAddr addr, int id, int requests) {
   CO_ASSERT_OK(c);
   for (int i = 0; i < requests; ++i) {
     std::string body = "client " + std::to_string(id) + " request " + std::to_string(i);
-    CO_ASSERT_OK(co_await c->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                  std::to_string(body.size()) + "\r\n\r\n" + body));
-    auto r = co_await c->read();
+    auto r = co_await c->exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
     CO_ASSERT_OK(r);
     EXPECT_EQ(r->body, body);
   }

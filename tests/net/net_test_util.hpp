@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "../io/io_test_util.hpp"
 #include "strata/net.hpp"
@@ -13,6 +15,35 @@ inline net::SocketAddr loopback(std::uint16_t port = 0) {
 }
 inline net::SocketAddr loopback6(std::uint16_t port = 0) {
   return net::SocketAddrV6(net::Ipv6Addr::localhost, port);
+}
+
+// A loopback address nobody listens on: a port that was bound and closed again, so that a
+// connect to it is refused (ECONNREFUSED) at once.
+inline Result<net::SocketAddr> refused_addr(bool v6 = false) {
+  auto l = net::TcpListener::bind(v6 ? loopback6() : loopback());
+  if (!l) return fail(l.error());
+  return l->local_addr();
+}
+
+// A loopback listener with one connection made to it and accepted: a test's two ends.
+struct TcpPair {
+  net::TcpListener listener;
+  net::TcpStream client;        // connected to `listener`
+  net::TcpStream server;        // the accepted end
+  net::SocketAddr client_addr;  // the peer address accept() reported
+};
+
+inline Task<Result<TcpPair>> tcp_pair() {
+  auto l = net::TcpListener::bind(loopback());
+  if (!l) co_return fail(l.error());
+  auto addr = l->local_addr();
+  if (!addr) co_return fail(addr.error());
+  auto s = co_await net::TcpStream::connect(*addr);
+  if (!s) co_return fail(s.error());
+  auto c = co_await l->accept();
+  if (!c) co_return fail(c.error());
+  TcpPair pair{std::move(*l), std::move(*s), std::move(c->first), c->second};
+  co_return std::move(pair);
 }
 
 // Echoes one connection until the peer half-closes, then closes.

@@ -70,16 +70,12 @@ TEST(Tcp, echo_over_ipv6) {
 }
 
 Task<void> connect_refused_is_a_typed_error() {
-  SocketAddr addr;
-  {
-    auto l = TcpListener::bind(loopback());
-    CO_ASSERT_OK(l);
-    addr = *l->local_addr();
-  }  // closed: nobody listens on addr now
-  auto s = co_await TcpStream::connect(addr);
+  auto addr = refused_addr();
+  CO_ASSERT_OK(addr);
+  auto s = co_await TcpStream::connect(*addr);
   CO_ASSERT_TRUE(!s);
   EXPECT_TRUE(s.error() == std::errc::connection_refused) << s.error().message();
-  EXPECT_EQ(s.error().context(), "connect " + addr.to_string());
+  EXPECT_EQ(s.error().context(), "connect " + addr->to_string());
 }
 TEST(Tcp, connect_refused_is_a_typed_error) {
   run_current(connect_refused_is_a_typed_error());
@@ -174,16 +170,12 @@ TEST(Tcp, happy_eyeballs_starts_the_next_attempt_after_the_delay) {
 }
 
 Task<void> happy_eyeballs_moves_on_at_once_after_a_failure() {
-  SocketAddr refused;
-  {
-    auto l = TcpListener::bind(loopback());
-    CO_ASSERT_OK(l);
-    refused = *l->local_addr();
-  }
+  auto refused = refused_addr();
+  CO_ASSERT_OK(refused);
   auto good = TcpListener::bind(loopback());
   CO_ASSERT_OK(good);
   auto acc = spawn(accept_one(*good));
-  const SocketAddr addrs[] = {refused, *good->local_addr()};
+  const SocketAddr addrs[] = {*refused, *good->local_addr()};
   const Instant t0 = Clock::now();
   auto s = co_await TcpStream::connect(addrs, std::chrono::seconds(5));
   CO_ASSERT_OK(s);
@@ -196,20 +188,15 @@ TEST(Tcp, happy_eyeballs_moves_on_at_once_after_a_failure) {
 }
 
 Task<void> happy_eyeballs_reports_the_first_error_when_all_fail() {
-  SocketAddr a, b;
-  {
-    auto l1 = TcpListener::bind(loopback());
-    auto l2 = TcpListener::bind(loopback6());
-    CO_ASSERT_OK(l1);
-    CO_ASSERT_OK(l2);
-    a = *l1->local_addr();
-    b = *l2->local_addr();
-  }
-  const SocketAddr addrs[] = {a, b};
+  auto a = refused_addr();
+  auto b = refused_addr(/*v6=*/true);
+  CO_ASSERT_OK(a);
+  CO_ASSERT_OK(b);
+  const SocketAddr addrs[] = {*a, *b};
   auto s = co_await TcpStream::connect(addrs);
   CO_ASSERT_TRUE(!s);
   EXPECT_TRUE(s.error() == std::errc::connection_refused);
-  EXPECT_EQ(s.error().context(), "connect " + a.to_string());
+  EXPECT_EQ(s.error().context(), "connect " + a->to_string());
   auto none = co_await TcpStream::connect(std::span<const SocketAddr>());
   CO_ASSERT_TRUE(!none);
   EXPECT_TRUE(none.error() == Errc::invalid_input);
@@ -246,26 +233,22 @@ TEST(Tcp, half_close_lets_the_peer_answer) {
 }
 
 Task<void> peer_reset_mid_write_is_an_error_not_a_signal() {
-  auto l = TcpListener::bind(loopback());
-  CO_ASSERT_OK(l);
-  auto s = co_await TcpStream::connect(*l->local_addr());
-  CO_ASSERT_OK(s);
-  auto c = co_await l->accept();
-  CO_ASSERT_OK(c);
+  auto p = co_await tcp_pair();
+  CO_ASSERT_OK(p);
   // Start a large write, then have the peer reset the connection (SO_LINGER 0 + close = RST).
   std::string chunk(256 * 1024, 'r');
-  CO_ASSERT_OK(co_await io::write(*s, io::as_bytes(chunk)));
-  CO_ASSERT_OK(c->first.set_linger(std::chrono::seconds(0)));
-  { TcpStream gone = std::move(c->first); }
+  CO_ASSERT_OK(co_await io::write(p->client, io::as_bytes(chunk)));
+  CO_ASSERT_OK(p->server.set_linger(std::chrono::seconds(0)));
+  { TcpStream gone = std::move(p->server); }
   Result<void> r;
-  for (int i = 0; i < 100 && r; ++i) r = co_await io::write_all(*s, io::as_bytes(chunk));
+  for (int i = 0; i < 100 && r; ++i) r = co_await io::write_all(p->client, io::as_bytes(chunk));
   CO_ASSERT_TRUE(!r);  // the process is still alive: no SIGPIPE
   EXPECT_TRUE(r.error() == std::errc::broken_pipe || r.error() == std::errc::connection_reset)
       << r.error().message();
-  EXPECT_EQ(r.error().context(), "write " + l->local_addr()->to_string());
+  EXPECT_EQ(r.error().context(), "write " + p->listener.local_addr()->to_string());
   // Reading reports the reset (or end of stream), without crashing either.
   std::array<std::byte, 16> buf;
-  auto n = co_await io::read(*s, buf);
+  auto n = co_await io::read(p->client, buf);
   EXPECT_TRUE(!n || *n == 0);
 }
 TEST(Tcp, peer_reset_mid_write_is_an_error_not_a_signal) {
@@ -376,19 +359,15 @@ TEST(Tcp, a_cancelled_accept_leaves_the_listener_usable) {
 }
 
 Task<void> a_cancelled_read_loses_no_data() {
-  auto l = TcpListener::bind(loopback());
-  CO_ASSERT_OK(l);
-  auto s = co_await TcpStream::connect(*l->local_addr());
-  CO_ASSERT_OK(s);
-  auto c = co_await l->accept();
-  CO_ASSERT_OK(c);
-  TcpStream& server = c->first;
+  auto p = co_await tcp_pair();
+  CO_ASSERT_OK(p);
+  TcpStream& server = p->server;
   std::array<std::byte, 64> buf;
   for (int i = 0; i < 3; ++i) {
     auto t = co_await timeout(std::chrono::milliseconds(10), server.read(buf));
     EXPECT_FALSE(t);  // nothing to read: cancelled
   }
-  CO_ASSERT_OK(co_await io::write_all(*s, io::as_bytes("after cancel")));
+  CO_ASSERT_OK(co_await io::write_all(p->client, io::as_bytes("after cancel")));
   std::array<std::byte, 12> got;
   CO_ASSERT_OK(co_await io::read_exact(server, got));
   EXPECT_EQ(to_string(got), "after cancel");
@@ -398,19 +377,15 @@ TEST(Tcp, a_cancelled_read_loses_no_data) {
 }
 
 Task<void> a_cancelled_write_sends_nothing_twice() {
-  auto l = TcpListener::bind(loopback());
-  CO_ASSERT_OK(l);
-  auto s = co_await TcpStream::connect(*l->local_addr());
-  CO_ASSERT_OK(s);
-  auto c = co_await l->accept();
-  CO_ASSERT_OK(c);
+  auto p = co_await tcp_pair();
+  CO_ASSERT_OK(p);
   // Write until a write has to wait (the peer does not read), counting accepted bytes; cancel
   // the waiting write, then drain the peer: it must receive exactly the accepted bytes.
   std::string chunk = pattern(64 * 1024, 5);
   std::size_t accepted = 0;
   int cancelled = 0;
   for (int i = 0; i < 1000 && cancelled < 3; ++i) {
-    auto t = co_await timeout(std::chrono::milliseconds(20), s->write(io::as_bytes(chunk)));
+    auto t = co_await timeout(std::chrono::milliseconds(20), p->client.write(io::as_bytes(chunk)));
     if (!t) {
       ++cancelled;
       continue;
@@ -419,9 +394,9 @@ Task<void> a_cancelled_write_sends_nothing_twice() {
     accepted += **t;
   }
   EXPECT_EQ(cancelled, 3);
-  CO_ASSERT_OK(s->shutdown(net::Shutdown::write));
+  CO_ASSERT_OK(p->client.shutdown(net::Shutdown::write));
   std::string all;
-  CO_ASSERT_OK(co_await io::read_to_end(c->first, all));
+  CO_ASSERT_OK(co_await io::read_to_end(p->server, all));
   EXPECT_EQ(all.size(), accepted);
 }
 TEST(Tcp, a_cancelled_write_sends_nothing_twice) {
@@ -429,18 +404,14 @@ TEST(Tcp, a_cancelled_write_sends_nothing_twice) {
 }
 
 Task<void> readable_then_try_read_without_a_buffer_in_between() {
-  auto l = TcpListener::bind(loopback());
-  CO_ASSERT_OK(l);
-  auto s = co_await TcpStream::connect(*l->local_addr());
-  CO_ASSERT_OK(s);
-  auto c = co_await l->accept();
-  CO_ASSERT_OK(c);
-  TcpStream& server = c->first;
+  auto p = co_await tcp_pair();
+  CO_ASSERT_OK(p);
+  TcpStream& server = p->server;
   std::array<std::byte, 16> buf;
   auto none = server.try_read(buf);
   CO_ASSERT_TRUE(!none);
   EXPECT_TRUE(none.error() == std::errc::operation_would_block);
-  CO_ASSERT_OK(co_await io::write_all(*s, io::as_bytes("ready")));
+  CO_ASSERT_OK(co_await io::write_all(p->client, io::as_bytes("ready")));
   std::size_t total = 0;
   while (total < 5) {
     CO_ASSERT_OK(co_await server.readable());
@@ -453,8 +424,8 @@ Task<void> readable_then_try_read_without_a_buffer_in_between() {
   auto again = server.try_read(buf);
   CO_ASSERT_TRUE(!again);
   EXPECT_TRUE(again.error() == std::errc::operation_would_block);
-  CO_ASSERT_OK(co_await s->writable());
-  auto w = s->try_write(io::as_bytes("!"));
+  CO_ASSERT_OK(co_await p->client.writable());
+  auto w = p->client.try_write(io::as_bytes("!"));
   CO_ASSERT_OK(w);
   EXPECT_EQ(*w, 1u);
 }
@@ -463,20 +434,16 @@ TEST(Tcp, readable_then_try_read_without_a_buffer_in_between) {
 }
 
 Task<void> vectored_writes_send_every_slice() {
-  auto l = TcpListener::bind(loopback());
-  CO_ASSERT_OK(l);
-  auto s = co_await TcpStream::connect(*l->local_addr());
-  CO_ASSERT_OK(s);
-  auto c = co_await l->accept();
-  CO_ASSERT_OK(c);
+  auto p = co_await tcp_pair();
+  CO_ASSERT_OK(p);
   const io::ConstBuffer parts[] = {io::as_bytes("HTTP/1.1 200 OK\r\n"), io::as_bytes(""),
                                    io::as_bytes("Content-Length: 2\r\n\r\n"), io::as_bytes("hi")};
-  auto n = co_await io::write_vectored(*s, parts);
+  auto n = co_await io::write_vectored(p->client, parts);
   CO_ASSERT_OK(n);
   EXPECT_EQ(*n, 17u + 21u + 2u);
-  CO_ASSERT_OK(s->shutdown(net::Shutdown::write));
+  CO_ASSERT_OK(p->client.shutdown(net::Shutdown::write));
   std::string all;
-  CO_ASSERT_OK(co_await io::read_to_end(c->first, all));
+  CO_ASSERT_OK(co_await io::read_to_end(p->server, all));
   EXPECT_EQ(all, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
 }
 TEST(Tcp, vectored_writes_send_every_slice) {
@@ -484,30 +451,26 @@ TEST(Tcp, vectored_writes_send_every_slice) {
 }
 
 Task<void> options_addresses_and_flags() {
-  auto l = TcpListener::bind(loopback());
-  CO_ASSERT_OK(l);
-  auto s = co_await TcpStream::connect(*l->local_addr());
-  CO_ASSERT_OK(s);
-  auto c = co_await l->accept();
-  CO_ASSERT_OK(c);
-  EXPECT_EQ(s->peer_addr(), *l->local_addr());
-  EXPECT_EQ(c->second, *s->local_addr());
-  EXPECT_EQ(c->first.peer_addr(), *s->local_addr());
-  CO_ASSERT_OK(s->set_nodelay(true));
-  EXPECT_EQ(s->nodelay(), true);
-  CO_ASSERT_OK(s->set_keepalive(true));
-  EXPECT_EQ(s->keepalive(), true);
-  CO_ASSERT_OK(s->set_linger(std::chrono::seconds(3)));
-  EXPECT_EQ(*s->linger(), std::chrono::seconds(3));
-  CO_ASSERT_OK(s->set_linger(std::nullopt));
-  EXPECT_FALSE(s->linger()->has_value());
-  CO_ASSERT_OK(s->set_ttl(42));
-  EXPECT_EQ(s->ttl(), 42u);
-  CO_ASSERT_OK(l->set_ttl(17));
-  EXPECT_EQ(l->ttl(), 17u);
-  auto pending_error = s->take_error();
+  auto p = co_await tcp_pair();
+  CO_ASSERT_OK(p);
+  EXPECT_EQ(p->client.peer_addr(), *p->listener.local_addr());
+  EXPECT_EQ(p->client_addr, *p->client.local_addr());
+  EXPECT_EQ(p->server.peer_addr(), *p->client.local_addr());
+  CO_ASSERT_OK(p->client.set_nodelay(true));
+  EXPECT_EQ(p->client.nodelay(), true);
+  CO_ASSERT_OK(p->client.set_keepalive(true));
+  EXPECT_EQ(p->client.keepalive(), true);
+  CO_ASSERT_OK(p->client.set_linger(std::chrono::seconds(3)));
+  EXPECT_EQ(*p->client.linger(), std::chrono::seconds(3));
+  CO_ASSERT_OK(p->client.set_linger(std::nullopt));
+  EXPECT_FALSE(p->client.linger()->has_value());
+  CO_ASSERT_OK(p->client.set_ttl(42));
+  EXPECT_EQ(p->client.ttl(), 42u);
+  CO_ASSERT_OK(p->listener.set_ttl(17));
+  EXPECT_EQ(p->listener.ttl(), 17u);
+  auto pending_error = p->client.take_error();
   EXPECT_TRUE(pending_error && !*pending_error);
-  for (int fd : {s->fd(), c->first.fd(), l->fd()}) {
+  for (int fd : {p->client.fd(), p->server.fd(), p->listener.fd()}) {
     EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC) << fd;
     EXPECT_TRUE(::fcntl(fd, F_GETFL) & O_NONBLOCK) << fd;
   }

@@ -20,28 +20,20 @@
 #include <unordered_set>
 #include <vector>
 
+#include "rt_test_util.hpp"
 #include "strata/rt.hpp"
-#include "test_util.hpp"
 
 namespace strata {
 namespace {
 
 using namespace std::chrono_literals;
-using test::DropCounter;
-using test::Trigger;
-using test::Triggered;
-using TriggerPtr = std::shared_ptr<Trigger<int>>;
-using Log = std::vector<std::string>;
+using namespace test;  // rt_test_util.hpp: value(), result_of(), Log, TriggerPtr, ...
 
 #if defined(__SANITIZE_THREAD__)
 constexpr bool kTsan = true;
 #else
 constexpr bool kTsan = false;
 #endif
-
-Task<int> value(int v) {
-  co_return v;
-}
 
 struct Ready42 {
   Ready42() noexcept {}
@@ -50,22 +42,6 @@ struct Ready42 {
 
 std::size_t pending_timers() {
   return detail::current_context()->timers->pending();
-}
-
-// The result of a finished handle, read without a runtime.
-template <class T>
-Result<T> result_of(JoinHandle<T>& h) {
-  Waker w = Waker::noop();
-  Context cx(w);
-  auto p = h.poll(cx);
-  EXPECT_TRUE(p.is_ready());
-  if (!p.is_ready()) return fail(Errc::invalid_input, "handle not finished");
-  return p.take();
-}
-
-template <class T>
-bool is_cancelled(const Result<T>& r) {
-  return !r && r.error() == Errc::cancelled;
 }
 
 Task<int> counted_forever(std::atomic<int>* live, Log* log, std::string name) {

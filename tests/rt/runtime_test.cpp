@@ -11,23 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "rt_test_util.hpp"
 #include "strata/rt.hpp"
-#include "test_util.hpp"
 
 namespace strata {
 namespace {
 
 using namespace std::chrono_literals;
-
-using test::DropCounter;
-using test::Trigger;
-using test::Triggered;
-using TriggerPtr = std::shared_ptr<Trigger<int>>;
-using Log = std::vector<std::string>;
-
-Task<int> value(int v) {
-  co_return v;
-}
+using namespace test;  // rt_test_util.hpp: value(), result_of(), Log, TriggerPtr, ...
 
 // Copies the polling task's waker out, then completes.
 struct GrabWaker {
@@ -43,21 +34,6 @@ Task<int> counted_never(DropCounter c) {
   co_await test::Never();
   (void)c;
   co_return -1;
-}
-
-template <class T>
-Result<T> result_of(JoinHandle<T>& h) {
-  Waker w = Waker::noop();
-  Context cx(w);
-  auto p = h.poll(cx);
-  EXPECT_TRUE(p.is_ready());
-  if (!p.is_ready()) return fail(Errc::invalid_input, "handle not finished");
-  return p.take();
-}
-
-template <class T>
-bool is_cancelled(const Result<T>& r) {
-  return !r && r.error() == Errc::cancelled;
 }
 
 TEST(Runtime, BlockOnReturnsTheValue) {

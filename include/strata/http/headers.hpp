@@ -37,6 +37,7 @@
 #include <system_error>
 #include <vector>
 
+#include "strata/http/detail/advancing_iterator.hpp"
 #include "strata/rt/error.hpp"
 #include "strata/rt/frame_allocator.hpp"
 
@@ -110,34 +111,23 @@ class Headers {
   // Iterates the values of one field name, in order; views valid as for get().
   class ValueRange {
    public:
-    class iterator {
+    class iterator : public detail::AdvancingIterator<iterator, std::string_view> {
      public:
-      using iterator_category = std::forward_iterator_tag;
-      using value_type = std::string_view;
-      using difference_type = std::ptrdiff_t;
-      using pointer = const std::string_view*;
-      using reference = std::string_view;
-
       iterator() = default;
       std::string_view operator*() const noexcept { return it_->value; }
-      iterator& operator++() noexcept {
-        ++it_;
-        skip();
-        return *this;
-      }
-      iterator operator++(int) noexcept {
-        iterator t = *this;
-        ++*this;
-        return t;
-      }
       friend bool operator==(const iterator& a, const iterator& b) noexcept {
         return a.it_ == b.it_;
       }
 
      private:
       friend class ValueRange;
+      friend detail::AdvancingIterator<iterator, std::string_view>;
       iterator(const_iterator it, const_iterator end, std::string_view name) noexcept
           : it_(it), end_(end), name_(name) {
+        skip();
+      }
+      void advance() noexcept {
+        ++it_;
         skip();
       }
       void skip() noexcept {
@@ -218,31 +208,17 @@ class Headers {
 // commas inside a quoted-string do not split. A view into `value`; allocates nothing.
 class ListElements {
  public:
-  class iterator {
+  class iterator : public detail::AdvancingIterator<iterator, std::string_view> {
    public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = std::string_view;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const std::string_view*;
-    using reference = std::string_view;
-
     iterator() = default;
     std::string_view operator*() const noexcept { return current_; }
-    iterator& operator++() noexcept {
-      advance();
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator t = *this;
-      advance();
-      return t;
-    }
     friend bool operator==(const iterator& a, const iterator& b) noexcept {
       return a.rest_.data() == b.rest_.data() && a.done_ == b.done_;
     }
 
    private:
     friend class ListElements;
+    friend detail::AdvancingIterator<iterator, std::string_view>;
     explicit iterator(std::string_view v) noexcept : rest_(v) { advance(); }
     iterator(std::string_view v, bool done) noexcept : rest_(v), done_(done) {}
     void advance() noexcept;

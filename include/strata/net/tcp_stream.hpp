@@ -35,7 +35,7 @@
 
 #include "strata/io/async_io.hpp"
 #include "strata/io/evented_fd.hpp"
-#include "strata/io/poll_fn.hpp"
+#include "strata/net/detail/stream_ops.hpp"
 #include "strata/net/socket.hpp"
 #include "strata/net/socket_addr.hpp"
 #include "strata/net/split.hpp"
@@ -47,7 +47,7 @@ class ConnectFuture;
 class HappyEyeballsFuture;
 class ConnectTimeoutFuture;
 
-class TcpStream {
+class TcpStream : public detail::StreamOps<TcpStream> {
  public:
   // Connects to one address.
   static ConnectFuture connect(const SocketAddr& addr) noexcept;
@@ -77,20 +77,10 @@ class TcpStream {
   // Sends FIN (shutdown(SHUT_WR)); reading stays possible.
   Poll<Result<void>> poll_shutdown(Context&) { return shutdown_write_now(); }
 
-  // Futures: read/write at most buf.size() bytes (see also io::read_exact, io::write_all).
-  auto read(io::MutableBuffer buf) noexcept {
-    return io::poll_fn([this, buf](Context& cx) { return poll_read(cx, buf); });
-  }
-  auto write(io::ConstBuffer buf) noexcept {
-    return io::poll_fn([this, buf](Context& cx) { return poll_write(cx, buf); });
-  }
-  // Wait for readability / writability without a buffer (Result<void>).
-  auto readable() noexcept {
-    return io::poll_fn([this](Context& cx) { return poll_read_ready(cx); });
-  }
-  auto writable() noexcept {
-    return io::poll_fn([this](Context& cx) { return poll_write_ready(cx); });
-  }
+  // From detail::StreamOps: the futures read(buf) / write(buf) (at most buf.size() bytes; see
+  // also io::read_exact, io::write_all) and readable() / writable() (wait without a buffer), and
+  // the halves split() (borrowed) / into_split() (owned) for two tasks.
+
   // One non-blocking attempt: std::errc::operation_would_block when there is nothing to read
   // (then await readable() again); 0 at end of stream.
   Result<std::size_t> try_read(io::MutableBuffer buf);
@@ -116,16 +106,6 @@ class TcpStream {
   Result<std::uint32_t> ttl() const { return detail::get_ttl(io_.fd()); }
   Result<std::optional<Error>> take_error() { return detail::take_error(io_.fd()); }
   int fd() const noexcept { return io_.fd(); }
-
-  // Borrowed halves for two tasks (this stream must outlive them and not move).
-  std::pair<ReadHalf<TcpStream>, WriteHalf<TcpStream>> split() noexcept {
-    return {ReadHalf<TcpStream>(*this), WriteHalf<TcpStream>(*this)};
-  }
-  // Owned halves sharing the stream (one allocation); see net/split.hpp.
-  std::pair<OwnedReadHalf<TcpStream>, OwnedWriteHalf<TcpStream>> into_split() && {
-    auto s = std::make_shared<TcpStream>(std::move(*this));
-    return {OwnedReadHalf<TcpStream>(s), OwnedWriteHalf<TcpStream>(s)};
-  }
 
  private:
   friend class ConnectFuture;

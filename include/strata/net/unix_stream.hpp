@@ -25,7 +25,7 @@
 
 #include "strata/io/async_io.hpp"
 #include "strata/io/evented_fd.hpp"
-#include "strata/io/poll_fn.hpp"
+#include "strata/net/detail/stream_ops.hpp"
 #include "strata/net/socket.hpp"
 #include "strata/net/split.hpp"
 #include "strata/net/unix_addr.hpp"
@@ -41,7 +41,7 @@ struct UCred {
 
 class UnixConnectFuture;
 
-class UnixStream {
+class UnixStream : public detail::StreamOps<UnixStream> {
  public:
   static UnixConnectFuture connect(const UnixAddr& addr) noexcept;
   // Two connected streams (socketpair), registered with the current runtime.
@@ -65,18 +65,7 @@ class UnixStream {
   Poll<Result<void>> poll_flush(Context&) { return Result<void>{}; }
   Poll<Result<void>> poll_shutdown(Context&) { return shutdown_write_now(); }
 
-  auto read(io::MutableBuffer buf) noexcept {
-    return io::poll_fn([this, buf](Context& cx) { return poll_read(cx, buf); });
-  }
-  auto write(io::ConstBuffer buf) noexcept {
-    return io::poll_fn([this, buf](Context& cx) { return poll_write(cx, buf); });
-  }
-  auto readable() noexcept {
-    return io::poll_fn([this](Context& cx) { return poll_read_ready(cx); });
-  }
-  auto writable() noexcept {
-    return io::poll_fn([this](Context& cx) { return poll_write_ready(cx); });
-  }
+  // read(buf), write(buf), readable(), writable(), split(), into_split(): detail::StreamOps.
   Result<std::size_t> try_read(io::MutableBuffer buf);
   Result<std::size_t> try_write(io::ConstBuffer buf);
 
@@ -88,14 +77,6 @@ class UnixStream {
   Result<UCred> peer_cred() const;
   Result<std::optional<Error>> take_error() { return detail::take_error(io_.fd()); }
   int fd() const noexcept { return io_.fd(); }
-
-  std::pair<ReadHalf<UnixStream>, WriteHalf<UnixStream>> split() noexcept {
-    return {ReadHalf<UnixStream>(*this), WriteHalf<UnixStream>(*this)};
-  }
-  std::pair<OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>> into_split() && {
-    auto s = std::make_shared<UnixStream>(std::move(*this));
-    return {OwnedReadHalf<UnixStream>(s), OwnedWriteHalf<UnixStream>(s)};
-  }
 
  private:
   friend class UnixConnectFuture;

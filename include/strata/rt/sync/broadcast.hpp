@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "strata/rt/future.hpp"
+#include "strata/rt/sync/detail/counted_ref.hpp"
 #include "strata/rt/sync/detail/wait_list.hpp"
 #include "strata/rt/sync/error.hpp"
 
@@ -96,6 +97,21 @@ struct Shared {
   sync::detail::WaitList<RecvWaiter> waiters;
 };
 
+// How a Sender counts itself (sync::detail::CountedRef): the last one gone wakes the receivers,
+// which then see `closed` once they have read everything retained.
+struct SenderCount {
+  template <class S>
+  static void acquire(S& sh) {
+    std::lock_guard lock(sh.mu);
+    ++sh.senders;
+  }
+  template <class S>
+  static void release(S& sh) {
+    std::unique_lock lock(sh.mu);
+    if (--sh.senders == 0) sh.wake_all(lock);
+  }
+};
+
 }  // namespace detail
 
 template <class T>
@@ -107,24 +123,7 @@ class Sender {
   using Shared = detail::Shared<T>;
 
  public:
-  Sender(const Sender& o) noexcept : sh_(o.sh_) {
-    std::lock_guard lock(sh_->mu);
-    ++sh_->senders;
-  }
-  Sender(Sender&&) noexcept = default;
-  Sender& operator=(const Sender& o) noexcept {
-    if (this != &o) *this = Sender(o);
-    return *this;
-  }
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      drop();
-      sh_ = std::move(o.sh_);
-    }
-    return *this;
-  }
-  ~Sender() { drop(); }
-
+  // Copyable and movable; the channel closes when the last copy is gone.
   Sender clone() const { return *this; }
 
   // Sends to every current receiver; returns how many there are. Never waits: the oldest value
@@ -147,27 +146,21 @@ class Sender {
   Receiver<T> subscribe() const {
     std::lock_guard lock(sh_->mu);
     ++sh_->receivers;
-    return Receiver<T>(sh_, sh_->tail);
+    return Receiver<T>(sh_.shared(), sh_->tail);
   }
 
   std::size_t receiver_count() const {
     std::lock_guard lock(sh_->mu);
     return sh_->receivers;
   }
-  bool same_channel(const Sender& o) const noexcept { return sh_ == o.sh_; }
+  bool same_channel(const Sender& o) const noexcept { return sh_.get() == o.sh_.get(); }
 
  private:
   template <class U>
   friend std::pair<Sender<U>, Receiver<U>> channel(std::size_t);
   explicit Sender(std::shared_ptr<Shared> sh) noexcept : sh_(std::move(sh)) {}
-  void drop() noexcept {
-    auto sh = std::move(sh_);
-    if (!sh) return;
-    std::unique_lock lock(sh->mu);
-    if (--sh->senders == 0) sh->wake_all(lock);
-  }
 
-  std::shared_ptr<Shared> sh_;
+  sync::detail::CountedRef<Shared, detail::SenderCount> sh_;
 };
 
 // A receiving half: its own position in the stream.

@@ -34,6 +34,7 @@
 
 #include "strata/rt/error.hpp"
 #include "strata/rt/future.hpp"
+#include "strata/rt/sync/detail/counted_ref.hpp"
 #include "strata/rt/sync/error.hpp"
 #include "strata/rt/sync/notify.hpp"
 
@@ -54,6 +55,31 @@ struct Shared {
   std::atomic<bool> closed{false};  // every Sender is gone
   Notify value_changed;             // receivers in changed()
   Notify receivers_gone;            // senders in closed()
+};
+
+// How Senders and Receivers count themselves (sync::detail::CountedRef). The last Sender gone
+// closes the channel and wakes changed(); the last Receiver gone wakes closed().
+struct SenderCount {
+  template <class S>
+  static void acquire(S& sh) noexcept {
+    sh.senders.fetch_add(1);
+  }
+  template <class S>
+  static void release(S& sh) noexcept {
+    if (sh.senders.fetch_sub(1) != 1) return;
+    sh.closed.store(true);
+    sh.value_changed.notify_waiters();
+  }
+};
+struct ReceiverCount {
+  template <class S>
+  static void acquire(S& sh) noexcept {
+    sh.receivers.fetch_add(1);
+  }
+  template <class S>
+  static void release(S& sh) noexcept {
+    if (sh.receivers.fetch_sub(1) == 1) sh.receivers_gone.notify_waiters();
+  }
 };
 
 }  // namespace detail
@@ -88,21 +114,6 @@ class Sender {
   using Shared = detail::Shared<T>;
 
  public:
-  Sender(const Sender& o) noexcept : sh_(o.sh_) { sh_->senders.fetch_add(1); }
-  Sender(Sender&&) noexcept = default;
-  Sender& operator=(const Sender& o) noexcept {
-    if (this != &o) *this = Sender(o);
-    return *this;
-  }
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      drop();
-      sh_ = std::move(o.sh_);
-    }
-    return *this;
-  }
-  ~Sender() { drop(); }
-
   // Stores `value` and notifies the receivers; fails (handing it back) when none exists.
   SendResult<T> send(T value) {
     if (sh_->receivers.load() == 0) return std::unexpected(SendError<T>(std::move(value)));
@@ -147,7 +158,7 @@ class Sender {
   Receiver<T> subscribe() const {
     sh_->receivers.fetch_add(1);
     std::shared_lock lock(sh_->mu);
-    return Receiver<T>(sh_, sh_->version.load());
+    return Receiver<T>(sh_.shared(), sh_->version.load());
   }
   std::size_t receiver_count() const noexcept { return sh_->receivers.load(); }
   // True when no receiver exists (send() would fail).
@@ -178,14 +189,8 @@ class Sender {
   template <class U>
   friend std::pair<Sender<U>, Receiver<U>> channel(U);
   explicit Sender(std::shared_ptr<Shared> sh) noexcept : sh_(std::move(sh)) {}
-  void drop() noexcept {
-    auto sh = std::move(sh_);
-    if (!sh || sh->senders.fetch_sub(1) != 1) return;
-    sh->closed.store(true);
-    sh->value_changed.notify_waiters();
-  }
 
-  std::shared_ptr<Shared> sh_;
+  sync::detail::CountedRef<Shared, detail::SenderCount> sh_;
 };
 
 // A receiving half with its own "seen" version. Copyable.
@@ -194,22 +199,6 @@ class Receiver {
   using Shared = detail::Shared<T>;
 
  public:
-  Receiver(const Receiver& o) noexcept : sh_(o.sh_), seen_(o.seen_) { sh_->receivers.fetch_add(1); }
-  Receiver(Receiver&& o) noexcept : sh_(std::move(o.sh_)), seen_(o.seen_) {}
-  Receiver& operator=(const Receiver& o) noexcept {
-    if (this != &o) *this = Receiver(o);
-    return *this;
-  }
-  Receiver& operator=(Receiver&& o) noexcept {
-    if (this != &o) {
-      drop();
-      sh_ = std::move(o.sh_);
-      seen_ = o.seen_;
-    }
-    return *this;
-  }
-  ~Receiver() { drop(); }
-
   // The current value, without marking it seen.
   Ref<T> borrow() const {
     std::shared_lock lock(sh_->mu);
@@ -263,7 +252,7 @@ class Receiver {
   // Waits for a value this receiver has not seen, and marks it seen.
   Changed changed() noexcept { return Changed(this); }
 
-  bool same_channel(const Receiver& o) const noexcept { return sh_ == o.sh_; }
+  bool same_channel(const Receiver& o) const noexcept { return sh_.get() == o.sh_.get(); }
 
  private:
   friend class Sender<T>;
@@ -271,12 +260,8 @@ class Receiver {
   friend std::pair<Sender<U>, Receiver<U>> channel(U);
   Receiver(std::shared_ptr<Shared> sh, std::uint64_t seen) noexcept
       : sh_(std::move(sh)), seen_(seen) {}
-  void drop() noexcept {
-    auto sh = std::move(sh_);
-    if (sh && sh->receivers.fetch_sub(1) == 1) sh->receivers_gone.notify_waiters();
-  }
 
-  std::shared_ptr<Shared> sh_;
+  sync::detail::CountedRef<Shared, detail::ReceiverCount> sh_;
   std::uint64_t seen_;
 };
 
