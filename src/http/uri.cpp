@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "strata/http/headers.hpp"
 #include "strata/net/ip_addr.hpp"
 
@@ -336,8 +340,92 @@ Result<Uri> Uri::parse_asterisk_form(std::string_view target) noexcept {
   return u;
 }
 
+namespace {
+
+// The bytes origin_form_length() must look at one by one: everything but the plain path
+// characters (pchar and '/'), that is controls, SP, DEL and non-ASCII, '%' and '?', and the
+// visible bytes RFC 3986 leaves out. The 16-byte scan below tests exactly these bytes; the table
+// stays the rule, and this check proves the scan agrees with it.
+constexpr bool looked_at(unsigned char c) noexcept {
+  return c <= 0x20 || c >= 0x7f || c == '"' || c == '#' || c == '%' || c == '<' || c == '>' ||
+         c == '?' || (c >= '[' && c <= '^') || c == '`' || (c >= '{' && c <= '}');
+}
+constexpr bool scan_matches_table() noexcept {
+  for (int c = 0; c < 256; ++c) {
+    if (looked_at(static_cast<unsigned char>(c)) == ((chars.bits[c] & path_chars) != 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(scan_matches_table());
+
+// The first byte in [p, end) that looked_at(), or a point less than 16 bytes before end.
+const char* skip_plain_path(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const auto in_range = [](__m128i x, char lo, char width) {  // lo <= x <= lo + width
+    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(width)), d);
+  };
+  const auto eq = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);           // <= 0x20
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x7f)), x));  // >= 0x7f
+    m = _mm_or_si128(m, in_range(x, '"', 1));                                      // " #
+    m = _mm_or_si128(m, eq(x, '%'));
+    m = _mm_or_si128(m, eq(x, '<'));
+    m = _mm_or_si128(m, in_range(x, '>', 1));  // > ?
+    m = _mm_or_si128(m, in_range(x, '[', 3));  // [ \ ] ^
+    m = _mm_or_si128(m, eq(x, '`'));
+    m = _mm_or_si128(m, in_range(x, '{', 2));  // { | }
+    const int mask = _mm_movemask_epi8(m);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#else
+  (void)end;
+#endif
+  return p;
+}
+
+}  // namespace
+
+std::size_t Uri::origin_form_length(std::string_view line) noexcept {
+  // path_query_fragment()'s grammar without a fragment, in one pass that only says yes or no;
+  // runs of plain path characters (nearly all of a target) go 16 bytes at a time.
+  if (line.empty() || line[0] != '/') return 0;
+  const char* const begin = line.data();
+  const char* const end = begin + line.size();
+  const char* p = begin + 1;
+  std::uint8_t allowed = path_chars;
+  while (true) {
+    p = skip_plain_path(p, end);
+    // The last bytes (fewer than 16), or a '?' inside the query: one at a time.
+    while (p != end && (chars.bits[static_cast<unsigned char>(*p)] & allowed)) ++p;
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '%') {
+      if (end - p < 3 || hex_value(p[1]) < 0 || hex_value(p[2]) < 0) return 0;
+      p += 3;
+    } else if (c == '?') {
+      allowed = query_chars;  // the first '?' ends the path; later ones belong to the query
+      ++p;
+    } else {
+      break;
+    }
+  }
+  const auto len = static_cast<std::size_t>(p - begin);
+  if (len > max_length || (p != end && *p != ' ')) return 0;
+  return len;
+}
+
+bool Uri::allows_origin_form(const Method& method) noexcept {
+  return method.kind() != Method::Kind::connect;  // CONNECT takes authority-form only
+}
+
 Result<Uri> Uri::parse_target(std::string_view target, const Method& method) noexcept {
-  if (method == Method::connect) return parse_authority_form(target);
+  if (!allows_origin_form(method)) return parse_authority_form(target);
   if (target == "*") {
     if (method != Method::options) return uri_fail(UriErrc::form_not_allowed);
     return parse_asterisk_form(target);

@@ -1,5 +1,6 @@
 // Request heads: the smuggling and strictness vectors (one row each), incremental feeding at
-// every split point, pipelining, limits and the derived framing facts.
+// every split point, pipelining, limits and the derived framing facts; the origin-form check the
+// parser makes for the server, and the server's verdict on methods and targets that relies on it.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -7,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/http.hpp"
 #include "strata/http/h1/parser.hpp"
+#include "strata/io/duplex.hpp"
+#include "strata/rt.hpp"
 
 namespace {
 
@@ -239,6 +243,7 @@ void expect_same_at_every_split(std::string_view raw, const Limits& lim = {}) {
         EXPECT_EQ(h.headers[i].value, whole.headers[i].value);
       }
       EXPECT_EQ(h.content_length, whole.content_length);
+      EXPECT_EQ(h.origin_form, whole.origin_form);
     }
   }
   // Byte by byte with one parser, as a slow client would send.
@@ -474,5 +479,113 @@ TEST(H1Request, empty_and_partial_inputs_are_incomplete) {
     EXPECT_TRUE(parse(s, h).is_incomplete()) << s;
   }
 }
+
+// The parser checks an origin-form target against the URI grammar while it scans it, and says
+// so; every other target it accepts as before (visible ASCII) and leaves to Uri::parse_target().
+TEST(H1Request, marks_targets_that_are_valid_origin_form) {
+  const std::pair<std::string_view, bool> cases[] = {
+      {"/", true},           {"*", false},           {"/a?b?c", true},
+      {"http://h/a", false}, {"/%41/x?y=%7e", true}, {"h:443", false},
+      {"/a", true},          {"/a<b", false},        {"/q?", true},
+      {"/a%zz", false},      {"//x", true},          {"/a#f", false},
+      {"/a|b", false},       {"/[::1]", false},      {"/a%4", false},
+  };
+  RequestHead h;  // reused, as a server does: the flag must be set again for every head
+  for (const auto& [target, origin] : cases) {
+    const std::string raw = "GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    ASSERT_TRUE(parse(raw, h).is_complete()) << target;
+    EXPECT_EQ(h.target, target);
+    EXPECT_EQ(h.origin_form, origin) << target;
+    EXPECT_EQ(h.origin_form, strata::http::Uri::parse_origin_form(target).has_value()) << target;
+    expect_same_at_every_split(raw);
+  }
+  // The start-line errors are those of the visible-ASCII scan, whichever way the target went.
+  EXPECT_EQ(parse("GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", h).error, ParseError::invalid_target);
+  EXPECT_EQ(parse("GET /a<b c HTTP/1.1\r\nHost: h\r\n\r\n", h).error, ParseError::invalid_target);
+  EXPECT_EQ(parse("GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n", h).error, ParseError::invalid_target);
+  EXPECT_EQ(parse("GET /a%\x01 HTTP/1.1\r\nHost: h\r\n\r\n", h).error, ParseError::invalid_target);
+  EXPECT_EQ(parse("GET /a\r\nHost: h\r\n\r\n", h).error, ParseError::invalid_target);
+}
+
+namespace server {
+
+using namespace strata;
+
+// Answers 200 to whatever reaches it.
+class Ok final : public http::Service {
+ public:
+  Task<http::Response> handle(http::Request&) override {
+    co_return http::Response::text_static("ok");
+  }
+};
+
+Task<void> serve(io::DuplexStream s, const ConnectionContext* ctx) {
+  ServerConnection<io::DuplexStream> conn(s, *ctx, net::SocketAddr());
+  co_await conn.run();
+}
+
+// Sends `request` and reads up to the end of the status line.
+Task<void> ask(io::DuplexStream c, std::string request, std::string* status_line) {
+  (void)co_await io::write_all(c, io::as_bytes(std::string_view(request)));
+  std::string buf(4096, '\0');
+  std::string got;
+  while (got.find("\r\n") == std::string::npos) {
+    auto n = co_await io::read(c, as_writable_bytes(std::span(buf)));
+    if (!n || *n == 0) break;
+    got.append(buf.data(), *n);
+  }
+  *status_line = got.substr(0, got.find("\r\n"));
+}
+
+// The status code the server answers `request_line` with (a Host field is added).
+int status_of(std::string_view request_line) {
+  http::ServerConfig config;
+  Ok service;
+  sync::Notify shutdown;
+  std::atomic<bool> draining{false};
+  ConnectionContext ctx;
+  ctx.config = &config;
+  ctx.service = &service;
+  ctx.shutdown = &shutdown;
+  ctx.draining = &draining;
+  std::string line;
+  Runtime rt = Runtime::current_thread();
+  auto [client, srv] = io::duplex(64 * 1024);
+  rt.block_on(
+      [](io::DuplexStream c, io::DuplexStream s, const ConnectionContext* cx, std::string req,
+         std::string* out) -> Task<void> {
+        auto serving = spawn(serve(std::move(s), cx));
+        co_await ask(std::move(c), std::move(req), out);
+        co_await serving;
+      }(std::move(client), std::move(srv), &ctx,
+                           std::string(request_line) + "\r\nHost: h\r\nConnection: close\r\n\r\n",
+                           &line));
+  // "HTTP/1.1 200 OK"
+  return line.size() >= 12 ? std::stoi(line.substr(9, 3)) : -1;
+}
+
+// The server no longer re-parses a target the parser found to be origin-form, nor re-checks the
+// method's bytes: the form rules of RFC 9112 §3.2 and the method limits must hold all the same.
+TEST(H1Server, target_form_and_method_rules_hold_on_the_fast_path) {
+  EXPECT_EQ(status_of("GET /a?b HTTP/1.1"), 200);
+  EXPECT_EQ(status_of("GET /%41?x=%7E HTTP/1.1"), 200);
+  EXPECT_EQ(status_of("PROPFIND /a HTTP/1.1"), 200);
+  EXPECT_EQ(status_of("OPTIONS * HTTP/1.1"), 200);
+  EXPECT_EQ(status_of("GET http://h/a?b HTTP/1.1"), 200);
+  EXPECT_EQ(status_of("GET * HTTP/1.1"), 400);       // "*" is for OPTIONS only
+  EXPECT_EQ(status_of("CONNECT /a HTTP/1.1"), 400);  // CONNECT takes authority-form only
+  EXPECT_EQ(status_of("CONNECT http://h/ HTTP/1.1"), 400);
+  EXPECT_EQ(status_of("GET 1h:/ HTTP/1.1"), 400);   // not a URI: a scheme starts with a letter
+  EXPECT_EQ(status_of("GET /a<b HTTP/1.1"), 400);   // outside the URI grammar
+  EXPECT_EQ(status_of("GET /a%zz HTTP/1.1"), 400);  // bad percent-encoding
+  EXPECT_EQ(status_of("GET /a#f HTTP/1.1"), 400);   // no fragment in a request target
+  EXPECT_EQ(status_of("GET http://u@h/ HTTP/1.1"), 400);  // no userinfo in a request target
+  EXPECT_EQ(status_of("GET http:/a HTTP/1.1"), 400);      // an http URI needs a host
+  const std::string longest(strata::http::Method::max_extension_len, 'X');
+  EXPECT_EQ(status_of(longest + " /a HTTP/1.1"), 200);
+  EXPECT_EQ(status_of(longest + "X /a HTTP/1.1"), 400);  // an extension method too long to keep
+}
+
+}  // namespace server
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 #include <type_traits>
 #include <unordered_set>
+#include <vector>
 
 #include "strata/http/method.hpp"
 #include "strata/http/version.hpp"
@@ -63,6 +64,48 @@ TEST(HttpMethod, rejects_non_tokens_empty_and_overlong_names) {
   EXPECT_FALSE(Method::parse(std::string(Method::max_extension_len + 1, 'X')));
   EXPECT_FALSE(Method::parse(std::string_view("GET\0", 4)));
   EXPECT_FALSE(Method::parse("M\xC3\xA9THOD"));
+}
+
+// from_validated() is parse() without the token check: on every token they agree. The tokens
+// are the standard names, each with every byte replaced by a token byte, cut short and extended.
+TEST(HttpMethod, from_validated_agrees_with_parse_on_tokens) {
+  const std::string_view tchars =
+      "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::vector<std::string> tokens = {"PROPFIND",
+                                     "M-SEARCH",
+                                     "get",
+                                     "X",
+                                     std::string(Method::max_extension_len, 'X'),
+                                     std::string(Method::max_extension_len + 1, 'X')};
+  for (Method std_m : {Method::get, Method::head, Method::post, Method::put, Method::delete_,
+                       Method::connect, Method::options, Method::trace, Method::patch}) {
+    const std::string name(std_m.as_str());
+    tokens.push_back(name.substr(0, name.size() - 1));
+    tokens.push_back(name + "S");
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      for (char c : tchars) {
+        std::string t = name;
+        t[i] = c;
+        tokens.push_back(t);
+      }
+    }
+  }
+  std::size_t standard = 0;
+  for (const std::string& t : tokens) {
+    const Result<Method> a = Method::parse(t);
+    const Result<Method> b = Method::from_validated(t);
+    ASSERT_EQ(a.has_value(), b.has_value()) << t;
+    if (!a) {
+      EXPECT_EQ(b.error(), Errc::invalid_input) << t;
+      continue;
+    }
+    EXPECT_EQ(*a, *b) << t;
+    EXPECT_EQ(b->as_str(), t);
+    EXPECT_EQ(a->kind(), b->kind()) << t;
+    if (!b->is_extension()) ++standard;
+  }
+  // Each standard name comes back once per byte (that byte replaced by itself): 3+4+4+3+6+7+7+5+5.
+  EXPECT_EQ(standard, 44u);
 }
 
 TEST(HttpMethod, safe_and_idempotent_follow_rfc9110) {

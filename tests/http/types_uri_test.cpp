@@ -217,6 +217,89 @@ TEST(HttpUri, asterisk_form_is_for_options_only) {
   EXPECT_EQ(err(Uri::parse_target("", Method::get)), UriErrc::empty);
 }
 
+// origin_form_length() is what an HTTP/1 parser runs on the rest of its request line instead of
+// parse_origin_form(): the length of the target when one starts the line and SP or the end
+// follows it, else 0.
+TEST(HttpUri, origin_form_length_measures_a_valid_target_up_to_sp) {
+  EXPECT_EQ(Uri::origin_form_length("/plaintext HTTP/1.1"), 10u);
+  EXPECT_EQ(Uri::origin_form_length("/"), 1u);
+  EXPECT_EQ(Uri::origin_form_length("/ x"), 1u);
+  EXPECT_EQ(Uri::origin_form_length("/a?b?c/d:e@f HTTP/1.1"), 12u);
+  EXPECT_EQ(Uri::origin_form_length("/a%41?q=%7e HTTP/1.1"), 11u);
+  EXPECT_EQ(Uri::origin_form_length("/a b c"), 2u);  // the first SP ends it
+  for (const char* no : {"", " /", "*", "* HTTP/1.1", "a/b", "http://h/ HTTP/1.1", "h:80", "/a#f",
+                         "/a#f HTTP/1.1", "/a<b", "/a|b HTTP/1.1", "/[::1]", "/a%", "/a%4 HTTP/1.1",
+                         "/a%zz", "/a\tb", "/a\r\n", "/caf\xC3\xA9"}) {
+    EXPECT_EQ(Uri::origin_form_length(no), 0u) << no;
+  }
+  std::string longest = "/" + std::string(Uri::max_length - 1, 'a');
+  EXPECT_EQ(Uri::origin_form_length(longest + " HTTP/1.1"), Uri::max_length);
+  longest.push_back('a');
+  EXPECT_EQ(Uri::origin_form_length(longest + " HTTP/1.1"), 0u);
+}
+
+// The rule lives in one grammar: over every string of up to 5 bytes from an alphabet of the
+// interesting bytes, origin_form_length() accepts exactly what parse_origin_form() accepts,
+// alone and followed by " HTTP/1.1".
+TEST(HttpUri, origin_form_length_agrees_with_parse_origin_form) {
+  const std::string_view alphabet = "/a?%4g#<[ ";
+  std::string s;
+  std::size_t accepted = 0;
+  std::size_t total = 0;
+  const auto visit = [&](const auto& self, std::size_t depth) -> void {
+    const bool ok = Uri::parse_origin_form(s).has_value();
+    ASSERT_EQ(Uri::origin_form_length(s) == s.size() && !s.empty(), ok) << '"' << s << '"';
+    const std::size_t n = Uri::origin_form_length(s + " HTTP/1.1");
+    ASSERT_EQ(n == s.size() && !s.empty(), ok) << '"' << s << '"';
+    ASSERT_TRUE(n == 0 || Uri::parse_origin_form(s.substr(0, n))) << '"' << s << '"';
+    accepted += ok ? 1 : 0;
+    ++total;
+    if (depth == 5) return;
+    for (char c : alphabet) {
+      s.push_back(c);
+      self(self, depth + 1);
+      s.pop_back();
+    }
+  };
+  visit(visit, 0);
+  EXPECT_EQ(total, 111111u);
+  EXPECT_GT(accepted, 500u);  // the walk does reach valid targets (825), not only refusals
+}
+
+// origin_form_length() skips runs of plain characters 16 bytes at a time: every byte value at
+// every position of a 40-byte target, in the path and in the query, and with or without a request
+// line after it, still gets parse_origin_form()'s verdict.
+TEST(HttpUri, origin_form_length_agrees_on_every_byte_at_every_position) {
+  std::size_t checked = 0;
+  for (const std::string& base : {"/" + std::string(39, 'a'), "/?" + std::string(38, 'a')}) {
+    for (std::size_t pos = base.size() - 38; pos < base.size(); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string t = base;
+        t[pos] = static_cast<char>(b);
+        const bool ok = Uri::parse_origin_form(t).has_value();
+        const std::size_t want = b == ' ' ? pos : ok ? t.size() : 0;
+        ASSERT_EQ(Uri::origin_form_length(t + " HTTP/1.1"), want) << pos << ' ' << b;
+        ASSERT_EQ(Uri::origin_form_length(t), want) << pos << ' ' << b;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2u * 38u * 256u);
+}
+
+// The server skips parse_target() for a target the parser found to be origin-form exactly when
+// parse_target() would accept it: for every method but CONNECT.
+TEST(HttpUri, allows_origin_form_matches_parse_target) {
+  for (Method m : {Method::get, Method::head, Method::post, Method::put, Method::delete_,
+                   Method::connect, Method::options, Method::trace, Method::patch,
+                   *Method::parse("PROPFIND"), *Method::parse("connect")}) {
+    EXPECT_EQ(Uri::allows_origin_form(m), m != Method::connect) << m.as_str();
+    for (const char* t : {"/", "/a?b", "/%41?x=%7E"}) {
+      EXPECT_EQ(Uri::parse_target(t, m).has_value(), Uri::allows_origin_form(m)) << t;
+    }
+  }
+}
+
 TEST(HttpUri, owned_uris_survive_their_source) {
   auto u = Uri::parse_owned(std::string("http://example.com/a?b#c"));
   ASSERT_TRUE(u);

@@ -12,7 +12,8 @@
 //   m->is_idempotent();   // false
 //
 // parse() rejects an empty name, a non-token byte and an extension name longer than
-// max_extension_len with Errc::invalid_input.
+// max_extension_len with Errc::invalid_input. A parser that has already checked the token
+// (strata/http/h1/parser.hpp) calls from_validated(), which skips that byte-by-byte check.
 #pragma once
 
 #include <cstddef>
@@ -51,6 +52,9 @@ class Method {
 
   // Case-sensitive: a standard name gives its standard method, any other token an extension.
   static Result<Method> parse(std::string_view name) noexcept;
+  // parse() for a name already known to be a non-empty token: the same result, without
+  // re-checking its bytes. Fails only for an extension longer than max_extension_len.
+  static Result<Method> from_validated(std::string_view token) noexcept;
 
   constexpr Kind kind() const noexcept { return kind_; }
   constexpr bool is_extension() const noexcept { return kind_ == Kind::extension; }

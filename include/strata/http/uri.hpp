@@ -42,6 +42,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "strata/http/detail/advancing_iterator.hpp"
 #include "strata/http/method.hpp"
 #include "strata/rt/error.hpp"
 
@@ -104,6 +105,14 @@ class Uri {
   static Result<Uri> parse(std::string_view uri) noexcept;
   // parse(), keeping `uri` inside the result.
   static Result<Uri> parse_owned(std::string uri);
+
+  // For an HTTP/1 parser that validates the target while it scans the request line, so that a
+  // server need not parse it again (strata/http/h1/parser.hpp, RequestHead::origin_form):
+  // the length of the origin-form target (parse_origin_form()'s grammar and limit) at the start
+  // of `line`, ended by SP or by the end of `line`; 0 when `line` does not start with one.
+  static std::size_t origin_form_length(std::string_view line) noexcept;
+  // Whether parse_target() accepts a valid origin-form target for `method` (all but CONNECT).
+  static bool allows_origin_form(const Method& method) noexcept;
 
   // Copies the text into this Uri if it was borrowed; the views then point into it.
   void make_owned();
@@ -224,32 +233,18 @@ class QueryParam {
 // Views into the query; iteration allocates nothing.
 class QueryParams {
  public:
-  class iterator {
+  class iterator : public detail::AdvancingIterator<iterator, QueryParam, const QueryParam&> {
    public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = QueryParam;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const QueryParam*;
-    using reference = const QueryParam&;
-
     iterator() = default;
     const QueryParam& operator*() const noexcept { return current_; }
     const QueryParam* operator->() const noexcept { return &current_; }
-    iterator& operator++() noexcept {
-      advance();
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator t = *this;
-      advance();
-      return t;
-    }
     friend bool operator==(const iterator& a, const iterator& b) noexcept {
       return a.rest_.data() == b.rest_.data() && a.done_ == b.done_;
     }
 
    private:
     friend class QueryParams;
+    friend detail::AdvancingIterator<iterator, QueryParam, const QueryParam&>;
     iterator(std::string_view q, bool plus) noexcept : rest_(q), plus_(plus) { advance(); }
     iterator(std::string_view end, bool plus, bool done) noexcept
         : rest_(end), plus_(plus), done_(done) {}

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string>
 
+#include "strata/http/uri.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -333,7 +335,11 @@ ParseResult parse_request_head(std::string_view buf, const Limits& lim, detail::
   if (p == m || *p != ' ') return error(ParseError::invalid_method);
   out.method = std::string_view(m, std::size_t(p - m));
   const char* t = ++p;
-  p = skip_target(p, le);
+  // An origin-form target is checked against the URI grammar by the scan that finds its end, so
+  // the server does not scan it again; any other target only for visible ASCII here.
+  const std::size_t origin = Uri::origin_form_length(std::string_view(t, std::size_t(le - t)));
+  out.origin_form = origin != 0;
+  p = origin != 0 ? t + origin : skip_target(t, le);
   if (p == t || *p != ' ') return error(ParseError::invalid_target);
   out.target = std::string_view(t, std::size_t(p - t));
   ++p;

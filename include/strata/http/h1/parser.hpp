@@ -21,6 +21,9 @@
 //   - method and field names are tokens; the request-target is visible ASCII (0x21-0x7E); field
 //     values are VCHAR / SP / HTAB / obs-text (0x80-0xFF), trimmed of OWS; obs-fold, whitespace
 //     before the colon and empty names are errors;
+//   - an origin-form target ("/path?query", nearly every request) is also checked against the
+//     URI grammar (strata/http/uri.hpp) in the same scan and marked RequestHead::origin_form, so
+//     a server need not parse it again; any other target is left for Uri::parse_target();
 //   - only HTTP/1.0 and HTTP/1.1 are accepted; any other well-formed HTTP/x.y is 505;
 //   - Content-Length is 1*DIGIT without sign and fits 64 bits; a second Content-Length field is
 //     an error even with the same value, and so is a list ("5, 5") (§6.3 allows rejecting);
@@ -157,6 +160,9 @@ enum class BodyKind : std::uint8_t {
 struct RequestHead {
   std::string_view method;  // a token, case-sensitive ("GET")
   std::string_view target;  // request-target as sent ("/a?b", "*", "host:443", "http://h/")
+  // The target is a valid origin-form by Uri's grammar (Uri::origin_form_length()), checked
+  // while the request line was scanned; false for other forms and for targets Uri would refuse.
+  bool origin_form = false;
   std::uint8_t version_major = 1;
   std::uint8_t version_minor = 1;
   HeaderFields headers;

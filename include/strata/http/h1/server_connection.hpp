@@ -445,11 +445,14 @@ class ServerConnection {
 
   // Fills `req` from the parsed head; returns a status to refuse it with, or 0.
   int fill_request(Request& req, const RequestHead& head) {
-    Result<Method> m = Method::parse(head.method);
+    // The parser checked that the method is a token: only an overlong extension fails here.
+    Result<Method> m = Method::from_validated(head.method);
     if (!m) return 400;
     // The target's form must suit the method (RFC 9112 §3.2): origin form, absolute form,
-    // authority form for CONNECT only, "*" for OPTIONS only.
-    if (!Uri::parse_target(head.target, *m)) return 400;
+    // authority form for CONNECT only, "*" for OPTIONS only. The parser already checked an
+    // origin-form target against the URI grammar; any other goes through the full parse.
+    const bool origin_ok = head.origin_form && Uri::allows_origin_form(*m);
+    if (!origin_ok && !Uri::parse_target(head.target, *m)) return 400;
     req.method = *m;
     req.version = head.version_minor == 0 ? Version::http_1_0 : Version::http_1_1;
     req.set_target_view(head.target);
