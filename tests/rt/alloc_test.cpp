@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <thread>
 #include <vector>
 
 #include "strata/rt.hpp"
+#include "strata/rt/sync.hpp"
 
 #include "../support/count_allocations.hpp"
 
@@ -123,19 +125,25 @@ TEST(FrameAllocator, SurplusBeyondTheThreadCacheIsRecycledThroughTheDepot) {
 
 // Remote spawns: the main thread allocates every task's cell and frame, the workers free them.
 // Batches freed on the workers come back to the spawning thread through the depot: after two
-// warm-up rounds, spawning from outside the runtime mallocs nothing.
+// warm-up rounds, spawning from outside the runtime mallocs nothing. Every task of a round waits
+// at a gate until all are spawned, so each round has the same number of live blocks whatever the
+// timing.
 TEST(FrameAllocator, FramesFreedOnWorkersReturnToTheRemoteSpawner) {
   if (!frame_cache_enabled())
     GTEST_SKIP() << "sanitizer build: the frame cache is bypassed by design";
+  // Gates outlive the runtime: a task may still drop its permit after it counted itself done.
+  std::vector<std::unique_ptr<sync::Semaphore>> gates;
   Runtime rt(RuntimeConfig::multi_thread(2));
   std::atomic<int> done{0};
-  auto task = [](std::atomic<int>* d) -> Task<void> {
-    co_await yield_now();
+  auto task = [](std::atomic<int>* d, sync::Semaphore* gate) -> Task<void> {
+    auto permit = co_await gate->acquire();
     d->fetch_add(1, std::memory_order_release);
   };
   auto round = [&](int n) {
+    sync::Semaphore* gate = gates.emplace_back(std::make_unique<sync::Semaphore>(0)).get();
     done = 0;
-    for (int i = 0; i < n; ++i) (void)rt.spawn(task(&done));  // detached: freed on a worker
+    for (int i = 0; i < n; ++i) (void)rt.spawn(task(&done, gate));  // detached
+    gate->add_permits(static_cast<std::size_t>(n));
     while (done.load(std::memory_order_acquire) != n) std::this_thread::yield();
   };
   round(4096);

@@ -1,6 +1,11 @@
 // SpinLock: a test-and-test-and-set lock for critical sections of a few instructions
-// (join wakers, timer entries). Never held across a syscall or a user callback.
+// (join wakers, timer entries, channel state). Never held across a syscall or a user callback.
+// After a bounded spin it yields the CPU: on an oversubscribed machine the holder may have been
+// preempted, and spinning through its time slice would only delay it.
 #pragma once
+
+#include <sched.h>
+#include <sys/single_threaded.h>
 
 #include <atomic>
 
@@ -17,15 +22,35 @@ inline void cpu_relax() noexcept {
 class SpinLock {
  public:
   void lock() noexcept {
-    for (;;) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-      while (locked_.load(std::memory_order_relaxed)) cpu_relax();
+    // A single-threaded process (a current-thread runtime without helper threads) needs no
+    // atomic read-modify-write: glibc's own mutex skips it the same way. The flag turns false
+    // for good when a second thread is created, which is a full barrier.
+    if (__libc_single_threaded) {
+      locked_.store(true, std::memory_order_relaxed);
+      return;
     }
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    lock_contended();
   }
   bool try_lock() noexcept { return !locked_.exchange(true, std::memory_order_acquire); }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
+  // Out of line so that every lock site stays small (inlining decisions of the hot paths).
+  [[gnu::noinline, gnu::cold]] void lock_contended() noexcept {
+    for (unsigned spins = 0;;) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < kSpinsBeforeYield) {
+          cpu_relax();
+        } else {
+          sched_yield();
+        }
+      }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+  }
+
+  static constexpr unsigned kSpinsBeforeYield = 128;
   std::atomic<bool> locked_{false};
 };
 
