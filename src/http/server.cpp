@@ -118,11 +118,14 @@ Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
 
 Result<Server> Server::bind(const net::SocketAddr& addr, ServerConfig config) {
   auto st = std::make_shared<ServerState>(std::move(config));
-  const std::uint32_t n = std::max<std::uint32_t>(1, st->config.listeners);
+  const std::uint32_t n = st->config.listeners ? st->config.listeners : worker_count();
   net::ReuseOptions reuse;
   reuse.port = n > 1;
   net::SocketAddr at = addr;
   for (std::uint32_t i = 0; i < n; ++i) {
+    // Listener i is polled by worker i: its accept loop, and the connections it accepts, are
+    // woken there (per-worker reactors: docs/runtime.md).
+    WorkerAffinity on_worker(i);
     Result<net::TcpListener> l = net::TcpListener::bind(at, st->config.backlog, reuse);
     if (!l) return std::unexpected(std::move(l).error());
     if (i == 0) {

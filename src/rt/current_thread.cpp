@@ -34,6 +34,9 @@ class CurrentThreadExecutor final : public Executor {
     ctx_.timers = &timers_;
     ctx_.reactor = reactor_.get();
     ctx_.blocking = blocking_;
+    reactor_ptr_ = reactor_.get();
+    ctx_.worker_reactors = &reactor_ptr_;
+    ctx_.workers = 1;
   }
 
   void schedule(TaskHeader* t) noexcept override {
@@ -228,6 +231,7 @@ class CurrentThreadExecutor final : public Executor {
 
   RuntimeConfig config_;
   std::unique_ptr<Reactor> reactor_;
+  Reactor* reactor_ptr_ = nullptr;  // ctx_.worker_reactors points here
   TimerDriver timers_;
   RuntimeContext ctx_;
   TaskQueue local_;

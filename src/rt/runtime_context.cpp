@@ -1,5 +1,7 @@
 #include "strata/rt/detail/runtime_context.hpp"
 
+#include "strata/rt/runtime.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -7,7 +9,8 @@ namespace strata::detail {
 
 namespace {
 thread_local RuntimeContext* tls_context = nullptr;
-}
+thread_local Reactor* tls_reactor_override = nullptr;
+}  // namespace
 
 RuntimeContext* current_context() noexcept {
   return tls_context;
@@ -31,11 +34,19 @@ TimerDriver& require_timers(const char* what) {
 
 Reactor& require_reactor(const char* what) {
   RuntimeContext& ctx = require_context(what);
+  if (tls_reactor_override) return *tls_reactor_override;
   if (!ctx.reactor) {
     throw std::logic_error(std::string(what) +
                            ": no reactor on this thread (inside block_in_place?)");
   }
   return *ctx.reactor;
+}
+
+ReactorOverride::ReactorOverride(Reactor* r) noexcept : prev_(tls_reactor_override) {
+  tls_reactor_override = r;
+}
+ReactorOverride::~ReactorOverride() {
+  tls_reactor_override = prev_;
 }
 
 ContextGuard::ContextGuard(RuntimeContext* ctx) noexcept : prev_(tls_context) {
@@ -46,3 +57,23 @@ ContextGuard::~ContextGuard() {
 }
 
 }  // namespace strata::detail
+
+namespace strata {
+
+std::uint32_t worker_count() {
+  return detail::require_context("worker_count").workers;
+}
+
+namespace {
+detail::Reactor* reactor_of_worker(std::uint32_t worker) {
+  detail::RuntimeContext& ctx = detail::require_context("WorkerAffinity");
+  if (!ctx.worker_reactors || ctx.workers == 0) {
+    throw std::logic_error("WorkerAffinity: this runtime has no worker reactors");
+  }
+  return ctx.worker_reactors[worker % ctx.workers];
+}
+}  // namespace
+
+WorkerAffinity::WorkerAffinity(std::uint32_t worker) : guard_(reactor_of_worker(worker)) {}
+
+}  // namespace strata

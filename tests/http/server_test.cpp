@@ -2,6 +2,7 @@
 // chunked, 100-continue), streamed responses, HEAD, 404/405, errors and limits, deadlines,
 // graceful shutdown.
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <map>
 #include <string>
@@ -112,6 +113,13 @@ Task<http::Response> bogus_101(http::Request&) {
   co_return http::Response(http::StatusCode::switching_protocols);
 }
 
+// The name of the worker thread running the handler ("strata-work-<k>").
+Task<http::Response> whoami(http::Request&) {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  co_return http::Response::text(name);
+}
+
 std::shared_ptr<http::Router> test_router() {
   auto r = std::make_shared<http::Router>();
   r->get("/plaintext", plaintext)
@@ -123,7 +131,8 @@ std::shared_ptr<http::Router> test_router() {
       .get("/big", big)
       .get("/shout", upgrade_to_shout)
       .get("/bogus101", bogus_101)
-      .get("/trailers", with_trailers);
+      .get("/trailers", with_trailers)
+      .get("/whoami", whoami);
   return r;
 }
 
@@ -457,6 +466,26 @@ TEST(HttpServer, concurrent_clients_on_two_workers_and_two_listeners) {
   http::ServerConfig config;
   config.listeners = 2;
   run_multi(with_server(config, concurrent_clients), 2, 30s);
+}
+
+// The default config binds one listener per worker, each registered with its worker's reactor:
+// connections accepted on listener k are served on worker k. SO_REUSEPORT spreads 40 new
+// connections over both listeners, so both workers serve (with all listeners on one worker, as
+// before WorkerAffinity, nearly every request ran on that worker).
+Task<void> new_connections_spread_over_workers(net::SocketAddr addr) {
+  std::map<std::string, int> served;
+  for (int i = 0; i < 40; ++i) {
+    auto c = co_await connect(addr);
+    CO_ASSERT_OK(c);
+    auto r = co_await c->exchange("GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n");
+    CO_ASSERT_OK(r);
+    ++served[r->body];
+  }
+  EXPECT_EQ(served.size(), 2u);
+  for (auto& [name, n] : served) EXPECT_GE(n, 4) << name;
+}
+TEST(HttpServer, listeners_default_to_one_per_worker_and_serve_on_their_worker) {
+  run_multi(with_server({}, new_connections_spread_over_workers), 2, 30s);
 }
 
 struct LogLine {

@@ -1,10 +1,14 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -278,6 +282,48 @@ TEST(MultiThread, WorkersFromEnvironment) {
 TEST(MultiThread, RunHelperReturnsTheValue) {
   int v = run(RuntimeConfig::multi_thread(2), [] { return fib(20); });
   EXPECT_EQ(v, 6765);
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+Task<std::string> thread_woken_by_pipe_on_worker(int fd, std::uint32_t worker) {
+  EXPECT_EQ(worker_count(), 2u);
+  Result<IoRegistration> reg = [&] {
+    WorkerAffinity on(worker);
+    return IoRegistration::create(fd);
+  }();
+  if (!reg) co_return "register failed";
+  co_await reg->readable();
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  co_return std::string(name);
+}
+
+// WorkerAffinity: a pipe registered with worker k's reactor is polled by worker k, so the task it
+// wakes lands in worker k's LIFO slot (not stealable) and resumes on worker k's thread.
+TEST(MultiThread, WorkerAffinityRegistersWithThatWorkersReactor) {
+  RuntimeConfig cfg = RuntimeConfig::multi_thread(2);
+  cfg.thread_name = "aff";
+  Runtime rt(cfg);
+  for (std::uint32_t k = 0; k < 4; ++k) {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+    std::thread writer([fd = fds[1]] {
+      std::this_thread::sleep_for(20ms);
+      ASSERT_EQ(::write(fd, "x", 1), 1);
+    });
+    std::string name = rt.block_on(thread_woken_by_pipe_on_worker(fds[0], k));
+    writer.join();
+    EXPECT_EQ(name, "aff-" + std::to_string(k % 2));
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+  auto ct = Runtime::current_thread();
+  EXPECT_EQ(ct.block_on([]() -> Task<std::uint32_t> { co_return worker_count(); }()), 1u);
 }
 
 }  // namespace

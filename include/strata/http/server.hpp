@@ -6,7 +6,7 @@
 //
 //   STRATA_MAIN(RuntimeConfig::multi_thread()) {
 //     http::ServerConfig config;
-//     config.listeners = 2;                       // SO_REUSEPORT: one listener per worker
+//     config.listeners = 2;                       // default: one per worker (SO_REUSEPORT)
 //     auto server = http::Server::bind(*net::SocketAddr::parse("127.0.0.1:8080"), config);
 //     if (!server) co_return 1;
 //     auto service = http::service_fn(hello);     // or a http::Router
@@ -80,8 +80,10 @@ struct AccessLogEntry {
 
 struct ServerConfig {
   // Listening sockets on the address (SO_REUSEPORT when > 1); the kernel spreads connections
-  // across them. Use one per worker of a multi-thread runtime.
-  std::uint32_t listeners = 1;
+  // across them. Listener k is registered with worker k's reactor (strata::WorkerAffinity), so
+  // its accept loop and the connections it accepts live on worker k. 0 = one per worker of the
+  // runtime that calls bind().
+  std::uint32_t listeners = 0;
   int backlog = 4096;
   // Open connections at most; accept() pauses at the limit.
   std::size_t max_connections = 100000;

@@ -195,6 +195,31 @@ JoinHandle<FutureOutput<F>> spawn(F fut) {
   return JoinHandle<FutureOutput<F>>(detail::spawn_cell(ctx.scheduler, std::move(fut)));
 }
 
+// The number of worker threads of the runtime driving this thread (1 on the current-thread
+// runtime); throws std::logic_error outside a runtime.
+std::uint32_t worker_count();
+
+// While alive, sockets created on this thread register with the reactor of worker
+// `worker % worker_count()` instead of the current worker's: that worker polls them, so the
+// tasks they wake run there (until another worker steals them). Per-worker reactors make this
+// the way to spread listeners over workers; http::Server binds one listener per worker so:
+//
+//   for (std::uint32_t k = 0; k < strata::worker_count(); ++k) {
+//     strata::WorkerAffinity on(k);
+//     listeners.push_back(*net::TcpListener::bind(addr, 1024, reuse_port));
+//   }
+//
+// Throws std::logic_error outside a runtime.
+class WorkerAffinity {
+ public:
+  explicit WorkerAffinity(std::uint32_t worker);
+  WorkerAffinity(const WorkerAffinity&) = delete;
+  WorkerAffinity& operator=(const WorkerAffinity&) = delete;
+
+ private:
+  detail::ReactorOverride guard_;
+};
+
 // Gives other tasks a turn: the current task goes to the back of the run queue.
 struct YieldNow {
   bool yielded = false;

@@ -113,10 +113,16 @@ class MultiThreadExecutor final : public Executor {
       w->index = i;
       w->reactor = make_default_reactor();
       w->timers = std::make_unique<TimerDriver>(start);
-      w->ctx = RuntimeContext{this, w->timers.get(), w->reactor.get(), blocking_};
       w->rng.seed(0x9e3779b9u * (i + 1));
+      reactors_.push_back(w->reactor.get());
       workers_.push_back(std::move(w));
     }
+    for (auto& w : workers_) {
+      w->ctx = RuntimeContext{this,      w->timers.get(),  w->reactor.get(),
+                              blocking_, reactors_.data(), num_workers_};
+    }
+    lent_ctx_.worker_reactors = reactors_.data();
+    lent_ctx_.workers = num_workers_;
   }
 
   // Starts the worker threads. If one cannot be started (pthread_create fails: thread or
@@ -652,6 +658,7 @@ class MultiThreadExecutor final : public Executor {
   RuntimeConfig config_;
   const std::uint32_t num_workers_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<Reactor*> reactors_;  // workers_[i]->reactor, for WorkerAffinity
   Idle idle_;
   BlockingPool* blocking_;
   RuntimeContext lent_ctx_;  // installed while a worker's thread runs block_in_place's function

@@ -2,6 +2,8 @@
 // socket registrations find their runtime without a handle being passed around.
 #pragma once
 
+#include <cstdint>
+
 namespace strata::detail {
 
 class Scheduler;
@@ -14,6 +16,9 @@ struct RuntimeContext {
   TimerDriver* timers = nullptr;
   Reactor* reactor = nullptr;
   BlockingPool* blocking = nullptr;
+  // Every worker's reactor (one entry on the current-thread runtime), for WorkerAffinity.
+  Reactor* const* worker_reactors = nullptr;
+  std::uint32_t workers = 0;
 };
 
 // The context of the runtime driving this thread, or nullptr.
@@ -26,6 +31,18 @@ RuntimeContext& require_context(const char* what);
 // sockets have been handed to another thread).
 TimerDriver& require_timers(const char* what);
 Reactor& require_reactor(const char* what);
+
+// Makes require_reactor() return `r` on this thread while the guard lives (WorkerAffinity).
+class ReactorOverride {
+ public:
+  explicit ReactorOverride(Reactor* r) noexcept;
+  ~ReactorOverride();
+  ReactorOverride(const ReactorOverride&) = delete;
+  ReactorOverride& operator=(const ReactorOverride&) = delete;
+
+ private:
+  Reactor* prev_;
+};
 
 // Installs a context for the lifetime of the guard (nesting restores the previous one).
 class ContextGuard {
