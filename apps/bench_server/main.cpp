@@ -83,7 +83,7 @@ Task<int> serve(Options o) {
     co_return 2;
   }
   http::ServerConfig config;
-  config.listeners = o.workers;
+  config.listeners = o.workers;  // the default (one per worker), stated for the peer scripts
   config.server_header = "strata";
   auto server = http::Server::bind(*addr, config);
   if (!server) {

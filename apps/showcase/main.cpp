@@ -127,7 +127,7 @@ Task<void> stop_on_signal(const http::Server* server) {
 
 Task<int> serve(std::uint16_t port) {
   http::ServerConfig config;
-  config.listeners = 2;  // SO_REUSEPORT: one per worker
+  // listeners: by default one per worker (SO_REUSEPORT), each served by its own worker.
   config.server_header = "strata";
   auto server = http::Server::bind(net::SocketAddrV4(net::Ipv4Addr::localhost, port), config);
   if (!server && port != 0) {
