@@ -50,17 +50,6 @@ void pin_current_thread(int cpu) {
   }
 }
 
-std::vector<int> current_affinity() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> v;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return v;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) v.push_back(c);
-  }
-  return v;
-}
-
 namespace {
 
 // Objects shared with tasks that may still touch them after the main thread has seen the result

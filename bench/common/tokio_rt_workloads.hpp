@@ -12,6 +12,8 @@
 // tokio's own.
 #pragma once
 
+#include "bench_env.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -70,8 +72,7 @@ void check(bool ok, const char* what);
 
 // Pins the calling thread to `cpu`; aborts on failure.
 void pin_current_thread(int cpu);
-// The calling thread's CPU set.
-std::vector<int> current_affinity();
+using bench_env::current_affinity;  // the calling thread's CPU set
 
 // ---------------------------------------------------------------------------------------------
 // Count-down completion signal (tokio-rt's `Done`). One per benchmark, never freed, so tasks hold

@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_env.hpp"
 #include "strata/io.hpp"
 #include "strata/net.hpp"
 #include "strata/rt.hpp"
@@ -53,6 +54,10 @@
 namespace {
 
 using namespace strata;
+using bench_env::cpu_model;
+using bench_env::current_affinity;
+using bench_env::json_escape;
+using bench_env::kernel;
 
 constexpr std::size_t kMsg = 64;  // bytes per request and per response
 constexpr auto kSampleDeadline = std::chrono::seconds(60);
@@ -108,17 +113,6 @@ void pin_current_thread(int cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity", std::strerror(errno));
-}
-
-std::vector<int> current_affinity() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> v;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return v;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) v.push_back(c);
-  }
-  return v;
 }
 
 std::string cpu_list(const std::vector<int>& v) {
@@ -720,43 +714,6 @@ std::string fmt_val(double x) {
   char b[64];
   std::snprintf(b, sizeof b, x >= 100 ? "%.0f" : x >= 10 ? "%.1f" : "%.2f", x);
   return b;
-}
-
-std::string json_escape(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
-    }
-  }
-  return o;
-}
-
-std::string kernel() {
-  utsname u{};
-  if (uname(&u) != 0) return "unknown";
-  return std::string(u.sysname) + " " + u.release + " " + u.machine;
-}
-
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.starts_with("model name")) {
-      std::size_t colon = line.find(':');
-      if (colon == std::string::npos) break;
-      std::size_t b = line.find_first_not_of(" \t", colon + 1);
-      return b == std::string::npos ? "" : line.substr(b);
-    }
-  }
-  return "unknown";
 }
 
 // Per-sample scheduler counters, from Runtime::metrics() before and after a sample.

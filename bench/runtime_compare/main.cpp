@@ -29,6 +29,10 @@
 namespace strata_rt_bench {
 namespace {
 
+using bench_env::cpu_model;
+using bench_env::json_escape;
+using bench_env::kernel;
+
 // ---------------------------------------------------------------------------------------------
 // Options (tokio-rt's flags, same names, defaults and checks)
 
@@ -278,24 +282,6 @@ std::string fmt_val(double x) {
   return fmt("%.2f", x);
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"') {
-      o += "\\\"";
-    } else if (c == '\\') {
-      o += "\\\\";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += c;
-    }
-  }
-  return o;
-}
-
 std::string cpu_list(const std::vector<int>& v) {
   std::string s;
   for (int c : v) {
@@ -303,27 +289,6 @@ std::string cpu_list(const std::vector<int>& v) {
     s += std::to_string(c);
   }
   return s;
-}
-
-std::string uname_str() {
-  utsname u{};
-  if (uname(&u) != 0) return "unknown";
-  return std::string(u.sysname) + " " + u.release + " " + u.machine;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      auto p = line.find(':');
-      if (p == std::string::npos) break;
-      auto v = line.substr(p + 1);
-      auto b = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t");
-      return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
-    }
-  }
-  return "unknown";
 }
 
 std::string compiler() {
@@ -407,7 +372,7 @@ void write_json(const Opts& o, const std::string& label, const std::vector<int>&
     << ", \"notifier_cpu\": " << opt_int(o.notifier_cpu) << ", \"reps\": " << o.reps
     << ", \"warmup\": " << o.warmup << ", \"wake_gap_us\": " << o.wake_gap_us
     << ", \"fib_n\": " << o.fib_n << ", \"fib_cutoff\": " << o.fib_cutoff << ", \"kernel\": \""
-    << json_escape(uname_str()) << "\", \"cpu_model\": \"" << json_escape(cpu_model())
+    << json_escape(kernel()) << "\", \"cpu_model\": \"" << json_escape(cpu_model())
     << "\", \"nproc\": " << sysconf(_SC_NPROCESSORS_ONLN)
     << ", \"unix_time\": " << static_cast<long long>(std::time(nullptr)) << ", \"args\": \""
     << json_escape(args) << "\"";
