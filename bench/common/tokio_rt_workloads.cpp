@@ -39,17 +39,6 @@ void check(bool ok, const char* what) {
   }
 }
 
-void pin_current_thread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) {
-    std::perror("sched_setaffinity");
-    std::fprintf(stderr, "strata-rt-bench: cannot pin to cpu %d\n", cpu);
-    std::abort();
-  }
-}
-
 namespace {
 
 // Objects shared with tasks that may still touch them after the main thread has seen the result
@@ -106,37 +95,8 @@ double bench_clock_now() {
 // c2c_roundtrip: environment probe, no runtime. Two new threads pinned to cpu_a and cpu_b bounce
 // one 128-byte-aligned cache line (store-release / spin-load-acquire). ns per round trip.
 
-namespace {
-struct alignas(128) PaddedFlag {
-  std::atomic<std::uint64_t> v{0};
-};
-}  // namespace
-
 double bench_c2c_roundtrip(int cpu_a, int cpu_b, std::uint64_t round_trips) {
-  auto flag = std::make_unique<PaddedFlag>();
-  std::barrier<> sync(2);
-  double elapsed = 0;
-  std::thread peer([&] {
-    pin_current_thread(cpu_b);
-    sync.arrive_and_wait();
-    for (std::uint64_t i = 0; i < round_trips; ++i) {
-      while (flag->v.load(std::memory_order_acquire) != 2 * i + 1) strata::detail::cpu_relax();
-      flag->v.store(2 * i + 2, std::memory_order_release);
-    }
-  });
-  std::thread timer([&] {
-    pin_current_thread(cpu_a);
-    sync.arrive_and_wait();
-    const auto start = SteadyClock::now();
-    for (std::uint64_t i = 0; i < round_trips; ++i) {
-      flag->v.store(2 * i + 1, std::memory_order_release);
-      while (flag->v.load(std::memory_order_acquire) != 2 * i + 2) strata::detail::cpu_relax();
-    }
-    elapsed = elapsed_ns(start);
-  });
-  timer.join();
-  peer.join();
-  return elapsed / static_cast<double>(round_trips);
+  return bench_env::c2c_roundtrip(cpu_a, cpu_b, round_trips);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -70,9 +70,8 @@ void check(bool ok, const char* what);
 // ---------------------------------------------------------------------------------------------
 // CPU affinity
 
-// Pins the calling thread to `cpu`; aborts on failure.
-void pin_current_thread(int cpu);
-using bench_env::current_affinity;  // the calling thread's CPU set
+using bench_env::current_affinity;    // the calling thread's CPU set
+using bench_env::pin_current_thread;  // aborts on failure
 
 // ---------------------------------------------------------------------------------------------
 // Count-down completion signal (tokio-rt's `Done`). One per benchmark, never freed, so tasks hold

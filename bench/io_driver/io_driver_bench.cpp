@@ -54,10 +54,12 @@
 namespace {
 
 using namespace strata;
+using bench_env::cpu_list;
 using bench_env::cpu_model;
 using bench_env::current_affinity;
 using bench_env::json_escape;
 using bench_env::kernel;
+using bench_env::pin_current_thread;
 
 constexpr std::size_t kMsg = 64;  // bytes per request and per response
 constexpr auto kSampleDeadline = std::chrono::seconds(60);
@@ -107,57 +109,6 @@ void start_watchdog() {
 // ---------------------------------------------------------------------------------------------
 // CPU affinity and the c2c placement probe (as shared/bench/tokio-rt)
 // ---------------------------------------------------------------------------------------------
-
-void pin_current_thread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity", std::strerror(errno));
-}
-
-std::string cpu_list(const std::vector<int>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s;
-}
-
-// Cross-CPU cache-line round trip (ns): two threads pinned to `a` and `b` bounce one atomic.
-// This VM's vCPU placement changes that cost by up to 10x; every 2-worker number moves with it.
-double c2c_roundtrip(int a, int b, std::uint64_t round_trips) {
-  struct alignas(128) Line {
-    std::atomic<std::uint64_t> v{0};
-  };
-  Line line;
-  std::atomic<int> arrived{0};
-  double result = 0;
-  std::thread echo([&] {
-    pin_current_thread(b);
-    arrived.fetch_add(1);
-    while (arrived.load() < 2) {
-    }
-    for (std::uint64_t i = 0; i < round_trips; ++i) {
-      while (line.v.load(std::memory_order_acquire) != 2 * i + 1) {
-      }
-      line.v.store(2 * i + 2, std::memory_order_release);
-    }
-  });
-  std::thread timer([&] {
-    pin_current_thread(a);
-    arrived.fetch_add(1);
-    while (arrived.load() < 2) {
-    }
-    Instant t0 = Clock::now();
-    for (std::uint64_t i = 0; i < round_trips; ++i) {
-      line.v.store(2 * i + 1, std::memory_order_release);
-      while (line.v.load(std::memory_order_acquire) != 2 * i + 2) {
-      }
-    }
-    result = static_cast<double>(elapsed_ns(t0)) / static_cast<double>(round_trips);
-  });
-  echo.join();
-  timer.join();
-  return result;
-}
 
 // Worker threads' CPU time, to see how a runtime spreads the work: (tid, ns on CPU) of every
 // thread of this process whose name starts with `prefix`, from /proc/self/task/*/schedstat.
@@ -751,13 +702,7 @@ int main(int argc, char** argv) {
     if (!o.quiet) std::fprintf(stderr, "[strata %s] %s\n", label.c_str(), s);
   };
   rt.block_on(warm_up_workers());
-  auto probe = [&]() -> std::optional<double> {
-    if (affinity.size() < 2) return std::nullopt;
-    std::array<double, 3> v;
-    for (double& x : v) x = c2c_roundtrip(affinity[0], affinity[1], 10000);
-    std::sort(v.begin(), v.end());
-    return v[1];
-  };
+  auto probe = [&] { return bench_env::c2c_probe(affinity); };
   auto both = [](std::optional<double> a,
                  std::optional<double> b) -> std::optional<std::pair<double, double>> {
     if (a && b) return std::pair(*a, *b);

@@ -29,6 +29,7 @@
 namespace strata_rt_bench {
 namespace {
 
+using bench_env::cpu_list;
 using bench_env::cpu_model;
 using bench_env::json_escape;
 using bench_env::kernel;
@@ -282,15 +283,6 @@ std::string fmt_val(double x) {
   return fmt("%.2f", x);
 }
 
-std::string cpu_list(const std::vector<int>& v) {
-  std::string s;
-  for (int c : v) {
-    if (!s.empty()) s += ",";
-    s += std::to_string(c);
-  }
-  return s;
-}
-
 std::string compiler() {
 #if defined(__clang__)
   return std::string("clang ") + __clang_version__;
@@ -417,13 +409,7 @@ int run(int argc, char** argv) {
   // The host moves this VM's vCPUs around, which changes the cost of anything cross-CPU by up
   // to ~10x; a short c2c probe before and after each benchmark says which placement it ran
   // under. Median of 3 x 10k.
-  auto probe = [&]() -> std::optional<double> {
-    if (affinity.size() < 2) return std::nullopt;
-    std::vector<double> v;
-    for (int i = 0; i < 3; ++i) v.push_back(bench_c2c_roundtrip(affinity[0], affinity[1], 10'000));
-    std::sort(v.begin(), v.end());
-    return v[1];
-  };
+  auto probe = [&] { return bench_env::c2c_probe(affinity); };
   auto both = [](std::optional<double> a,
                  std::optional<double> b) -> std::optional<std::pair<double, double>> {
     if (a && b) return std::make_pair(*a, *b);
