@@ -5,7 +5,8 @@
 //   - a completed head satisfies the grammar it claims: views inside the head, method a token,
 //     target visible ASCII, names tokens, values without OWS at either end or controls, version
 //     1.0/1.1, framing facts consistent (never chunked with a Content-Length; Host in 1.1), and
-//     the head ends with CRLFCRLF;
+//     the head ends with CRLFCRLF; `origin_form` is set exactly when Uri::parse_origin_form
+//     accepts the target;
 //   - feeding the same bytes in two pieces (a split derived from the input) and byte by byte on
 //     a RequestParser gives exactly the one-shot result;
 //   - tighter limits never accept what the default limits refuse or change what is accepted;
@@ -16,6 +17,7 @@
 
 #include "fuzz_util.hpp"
 #include "strata/http/h1/parser.hpp"
+#include "strata/http/uri.hpp"
 
 namespace {
 
@@ -50,6 +52,9 @@ void check_head(const ParseResult& r, const RequestHead& h, std::string_view in)
   check(h.has_host == h.headers.find("host").has_value(), "has_host disagrees with fields", in);
   check(!h.upgrade || h.headers.find("upgrade").has_value(), "upgrade without Upgrade", in);
   check(!h.expect_continue || h.version_minor == 1, "100-continue in HTTP/1.0", in);
+  // The server trusts this flag instead of parsing the target again.
+  check(h.origin_form == strata::http::Uri::parse_origin_form(h.target).has_value(),
+        "origin_form disagrees with Uri::parse_origin_form", in);
 }
 
 bool same(const ParseResult& a, const RequestHead& ha, const ParseResult& b,
@@ -59,7 +64,8 @@ bool same(const ParseResult& a, const RequestHead& ha, const ParseResult& b,
   if (ha.method != hb.method || ha.target != hb.target || ha.headers.size() != hb.headers.size() ||
       ha.content_length != hb.content_length || ha.chunked != hb.chunked ||
       ha.keep_alive != hb.keep_alive || ha.upgrade != hb.upgrade ||
-      ha.expect_continue != hb.expect_continue || ha.host != hb.host) {
+      ha.expect_continue != hb.expect_continue || ha.host != hb.host ||
+      ha.origin_form != hb.origin_form) {
     return false;
   }
   for (std::size_t i = 0; i < ha.headers.size(); ++i) {

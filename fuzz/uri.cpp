@@ -6,7 +6,8 @@
 //     the input, re-parses to an equal Uri, the components satisfy their grammar's structure
 //     (no '?'/'#' in a path, port text matches the number, request targets have no fragment or
 //     userinfo, an IPv6 host is bracketed), and parse_owned() agrees with the borrowed parse;
-//   - parse_target agrees with the form parser its method selects;
+//   - parse_target agrees with the form parser its method selects, and origin_form_length (the
+//     h1 parser's target scan) agrees with parse_origin_form;
 //   - percent_decode never reads or writes out of bounds, never grows the text, honours
 //     reject_encoded_slash/reject_nul, and decode(encode(x)) == x for every encode set;
 //   - normalize_path never grows the text, never leaves a "." or ".." segment, is idempotent,
@@ -188,9 +189,19 @@ void check_lists(std::string_view text) {
 
 }  // namespace
 
+// origin_form_length (the h1 parser's one-pass target scan) agrees with parse_origin_form on the
+// text before the first SP.
+void check_origin_form_length(std::string_view text) {
+  const std::string_view target = text.substr(0, text.find(' '));
+  const std::size_t expected = Uri::parse_origin_form(target).has_value() ? target.size() : 0;
+  check(Uri::origin_form_length(text) == expected,
+        "origin_form_length disagrees with parse_origin_form", text);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   check_targets(text);
+  check_origin_form_length(text);
   check_decode(text);
   check_normalize(text);
   std::string decoded;
