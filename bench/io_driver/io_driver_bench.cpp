@@ -168,8 +168,8 @@ constexpr std::string_view kWorkerThreadPrefix = "strata-work-";
 // Options
 // ---------------------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 3> kAllBenches = {"tcp_ping_pong", "tcp_ping_pong_cross",
-                                                         "accept_storm"};
+constexpr std::array<std::string_view, 4> kAllBenches = {"tcp_ping_pong", "tcp_ping_pong_cross",
+                                                         "accept_storm", "accept_storm_per_worker"};
 
 struct Options {
   std::uint32_t workers = 1;
@@ -207,7 +207,8 @@ struct Options {
                "workloads: --pairs P (64) --round-trips M (2000) --sample-every K (16)\n"
                "           --conns C (2000) --storm-clients K (64)\n"
                "output:    --json FILE --label NAME --quiet\n"
-               "benchmarks: tcp_ping_pong, tcp_ping_pong_cross (multi-thread), accept_storm\n",
+               "benchmarks: tcp_ping_pong, tcp_ping_pong_cross (multi-thread), accept_storm,\n"
+               "            accept_storm_per_worker (multi-thread)\n",
                why.c_str());
   std::exit(2);
 }
@@ -616,6 +617,65 @@ Task<double> accept_storm_sample(std::size_t conns, std::size_t clients_n) {
   co_return static_cast<double>(conns) / (static_cast<double>(elapsed) / 1e9);
 }
 
+// accept_storm_per_worker (Strata only, multi-thread): the same storm against one SO_REUSEPORT
+// listener per worker, listener k registered with worker k's reactor (WorkerAffinity), as
+// http::Server binds them. Shows what spreading the listeners buys over one listener.
+Task<void> storm_handler_counted(net::TcpStream s, std::atomic<std::size_t>* served) {
+  (void)co_await storm_handler(std::move(s));
+  served->fetch_add(1, std::memory_order_release);
+}
+
+Task<void> storm_acceptor_forever(net::TcpListener* listener, std::atomic<std::size_t>* served) {
+  for (;;) {
+    Result<std::pair<net::TcpStream, net::SocketAddr>> c = co_await listener->accept();
+    if (!c) die("accept", c.error());
+    spawn(storm_handler_counted(std::move(c->first), served)).detach();
+  }
+}
+
+Task<double> accept_storm_per_worker_sample(std::size_t conns, std::size_t clients_n) {
+  std::vector<net::TcpListener> listeners;
+  net::SocketAddr at = loopback_any_port();
+  net::ReuseOptions reuse;
+  reuse.port = true;
+  for (std::uint32_t k = 0; k < worker_count(); ++k) {
+    WorkerAffinity on(k);
+    Result<net::TcpListener> l = net::TcpListener::bind(at, 1024, reuse);
+    if (!l) die("bind", l.error());
+    if (k == 0) {
+      Result<net::SocketAddr> a = l->local_addr();
+      if (!a) die("local_addr", a.error());
+      at = *a;
+    }
+    listeners.push_back(std::move(*l));
+  }
+  std::atomic<std::size_t> served{0};
+  Instant t0 = Clock::now();
+  std::vector<JoinHandle<void>> acceptors;
+  for (auto& l : listeners) acceptors.push_back(spawn(storm_acceptor_forever(&l, &served)));
+  std::vector<JoinHandle<std::size_t>> clients;
+  for (std::size_t k = 0; k < std::min(clients_n, conns); ++k) {
+    clients.push_back(spawn(storm_client(at, k, conns, clients_n)));
+  }
+  std::size_t done = 0;
+  for (auto& c : clients) {
+    Result<std::size_t> r = co_await c;
+    if (!r) die("storm client task", r.error());
+    done += *r;
+  }
+  std::uint64_t elapsed = elapsed_ns(t0);
+  // Every client saw end of stream, so every handler counted itself before closing.
+  if (done != conns || served.load(std::memory_order_acquire) != conns) {
+    die("accept_storm_per_worker",
+        std::to_string(done) + " clients done, " + std::to_string(served.load()) + " served");
+  }
+  for (auto& a : acceptors) {
+    a.abort();
+    (void)co_await a;
+  }
+  co_return static_cast<double>(conns) / (static_cast<double>(elapsed) / 1e9);
+}
+
 Task<void> warm_up_workers() {
   for (int i = 0; i < 100; ++i) {
     Result<void> r = co_await spawn([]() -> Task<void> { co_return; }());
@@ -758,21 +818,24 @@ int main(int argc, char** argv) {
       rows.push_back(std::move(*r));
     }
   }
-  if (o.selected("accept_storm")) {
-    progress("accept_storm");
+  for (bool per_worker : {false, true}) {
+    const std::string name = per_worker ? "accept_storm_per_worker" : "accept_storm";
+    if (!o.selected(name) || (per_worker && o.current_thread)) continue;
+    progress(name.c_str());
     std::optional<double> before = probe();
-    Row rate{"accept_storm", "conns/s", {}, {}, {}};
-    Row steals{"accept_storm_steals", "tasks", {}, {}, {}};
-    Row busiest_cpu{"accept_storm_busiest_cpu", "% of worker CPU", {}, {}, {}};
-    Row cpus{"accept_storm_worker_cpus", "CPUs", {}, {}, {}};
-    Row cpu_per_op{"accept_storm_cpu_per_op", "us CPU/conn", {}, {}, {}};
+    Row rate{name, "conns/s", {}, {}, {}};
+    Row steals{name + "_steals", "tasks", {}, {}, {}};
+    Row busiest_cpu{name + "_busiest_cpu", "% of worker CPU", {}, {}, {}};
+    Row cpus{name + "_worker_cpus", "CPUs", {}, {}, {}};
+    Row cpu_per_op{name + "_cpu_per_op", "us CPU/conn", {}, {}, {}};
     for (std::size_t i = 0; i < o.warmup + o.reps; ++i) {
       arm_deadline();
       RuntimeMetrics m0 = rt.metrics();
       auto c0 = worker_cpu(kWorkerThreadPrefix);
       Instant t0 = Clock::now();
       std::uint64_t p0 = process_cpu_ns();
-      double r = rt.block_on(accept_storm_sample(o.conns, o.storm_clients));
+      double r = per_worker ? rt.block_on(accept_storm_per_worker_sample(o.conns, o.storm_clients))
+                            : rt.block_on(accept_storm_sample(o.conns, o.storm_clients));
       auto [share, used] = cpu_spread(c0, worker_cpu(kWorkerThreadPrefix), elapsed_ns(t0));
       SchedDelta d = sched_delta(m0, rt.metrics());
       if (i < o.warmup) continue;
