@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -771,6 +772,29 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   const PingPongCfg cfg{o.pairs, o.round_trips, o.sample_every};
+  // Runs one sample (with the hang watchdog armed) and reports what it cost beyond its own
+  // result: process CPU, how the workers shared it, and the scheduler's counters.
+  struct SampleCost {
+    double cpu_us = 0;             // process CPU time, µs
+    double busiest_cpu_share = 0;  // % of the workers' CPU used by the busiest worker
+    double cpus_used = 0;          // worker CPU time / wall time
+    SchedDelta sched;
+  };
+  auto measure = [&](auto&& run_sample) {
+    arm_deadline();
+    RuntimeMetrics m0 = rt.metrics();
+    auto c0 = worker_cpu(kWorkerThreadPrefix);
+    Instant t0 = Clock::now();
+    std::uint64_t p0 = process_cpu_ns();
+    run_sample();
+    SampleCost c;
+    std::tie(c.busiest_cpu_share, c.cpus_used) =
+        cpu_spread(c0, worker_cpu(kWorkerThreadPrefix), elapsed_ns(t0));
+    c.sched = sched_delta(m0, rt.metrics());
+    c.cpu_us = static_cast<double>(process_cpu_ns() - p0) / 1e3;
+    return c;
+  };
+
   for (bool cross : {false, true}) {
     const std::string name = cross ? "tcp_ping_pong_cross" : "tcp_ping_pong";
     if (!o.selected(name)) continue;
@@ -790,25 +814,18 @@ int main(int argc, char** argv) {
     Row cpus{name + "_worker_cpus", "CPUs", {}, {}, {}};
     Row cpu_per_op{name + "_cpu_per_op", "us CPU/round trip", {}, {}, {}};
     for (std::size_t i = 0; i < o.warmup + o.reps; ++i) {
-      arm_deadline();
-      RuntimeMetrics m0 = rt.metrics();
-      auto c0 = worker_cpu(kWorkerThreadPrefix);
-      Instant t0 = Clock::now();
-      std::uint64_t p0 = process_cpu_ns();
-      PingPongSample s = rt.block_on(ping_pong_sample(cfg, cross));
-      auto [share, used] = cpu_spread(c0, worker_cpu(kWorkerThreadPrefix), elapsed_ns(t0));
-      SchedDelta d = sched_delta(m0, rt.metrics());
+      PingPongSample s;
+      SampleCost c = measure([&] { s = rt.block_on(ping_pong_sample(cfg, cross)); });
       if (i < o.warmup) continue;
-      cpu_per_op.reps.push_back(static_cast<double>(process_cpu_ns() - p0) / 1e3 /
-                                static_cast<double>(o.pairs * o.round_trips));
-      busiest_cpu.reps.push_back(share);
-      cpus.reps.push_back(used);
+      cpu_per_op.reps.push_back(c.cpu_us / static_cast<double>(o.pairs * o.round_trips));
+      busiest_cpu.reps.push_back(c.busiest_cpu_share);
+      cpus.reps.push_back(c.cpus_used);
       rate.reps.push_back(s.rate);
       rtt.dist.insert(rtt.dist.end(), s.rtt.begin(), s.rtt.end());
       fc.reps.push_back(s.client_placement.percent());
       fs.reps.push_back(s.server_placement.percent());
-      steals.reps.push_back(d.steals);
-      busiest.reps.push_back(d.busiest_share);
+      steals.reps.push_back(c.sched.steals);
+      busiest.reps.push_back(c.sched.busiest_share);
     }
     std::optional<std::pair<double, double>> c2c = both(before, probe());
     for (Row* r : {&rate, &rtt, &cpu_per_op, &fc, &fs, &steals, &busiest, &busiest_cpu, &cpus}) {
@@ -829,22 +846,17 @@ int main(int argc, char** argv) {
     Row cpus{name + "_worker_cpus", "CPUs", {}, {}, {}};
     Row cpu_per_op{name + "_cpu_per_op", "us CPU/conn", {}, {}, {}};
     for (std::size_t i = 0; i < o.warmup + o.reps; ++i) {
-      arm_deadline();
-      RuntimeMetrics m0 = rt.metrics();
-      auto c0 = worker_cpu(kWorkerThreadPrefix);
-      Instant t0 = Clock::now();
-      std::uint64_t p0 = process_cpu_ns();
-      double r = per_worker ? rt.block_on(accept_storm_per_worker_sample(o.conns, o.storm_clients))
-                            : rt.block_on(accept_storm_sample(o.conns, o.storm_clients));
-      auto [share, used] = cpu_spread(c0, worker_cpu(kWorkerThreadPrefix), elapsed_ns(t0));
-      SchedDelta d = sched_delta(m0, rt.metrics());
+      double r = 0;
+      SampleCost c = measure([&] {
+        r = per_worker ? rt.block_on(accept_storm_per_worker_sample(o.conns, o.storm_clients))
+                       : rt.block_on(accept_storm_sample(o.conns, o.storm_clients));
+      });
       if (i < o.warmup) continue;
       rate.reps.push_back(r);
-      cpu_per_op.reps.push_back(static_cast<double>(process_cpu_ns() - p0) / 1e3 /
-                                static_cast<double>(o.conns));
-      steals.reps.push_back(d.steals);
-      busiest_cpu.reps.push_back(share);
-      cpus.reps.push_back(used);
+      cpu_per_op.reps.push_back(c.cpu_us / static_cast<double>(o.conns));
+      steals.reps.push_back(c.sched.steals);
+      busiest_cpu.reps.push_back(c.busiest_cpu_share);
+      cpus.reps.push_back(c.cpus_used);
     }
     std::optional<std::pair<double, double>> c2c = both(before, probe());
     for (Row* r : {&rate, &cpu_per_op, &steals, &busiest_cpu, &cpus}) {
