@@ -38,36 +38,13 @@
 #include "strata/http/h1/limits.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
+#include "strata/http/service.hpp"
 #include "strata/net/socket_addr.hpp"
 #include "strata/net/tcp_listener.hpp"
 #include "strata/rt/task.hpp"
 #include "strata/rt/time.hpp"
 
 namespace strata::http {
-
-// What a server runs for each request. Implementations: Router, service_fn().
-class Service {
- public:
-  virtual ~Service() = default;
-  // Answers one request. Throwing or failing to read the body answers 500 and closes.
-  virtual Task<Response> handle(Request& req) = 0;
-};
-
-// Wraps a callable `Task<Response>(Request&)` (function, lambda object, ...) as a Service. The
-// callable is stored in the service, so a lambda's captures live as long as the server.
-template <class F>
-class FnService final : public Service {
- public:
-  explicit FnService(F f) : f_(std::move(f)) {}
-  Task<Response> handle(Request& req) override { return f_(req); }
-
- private:
-  F f_;
-};
-template <class F>
-std::shared_ptr<Service> service_fn(F f) {
-  return std::make_shared<FnService<F>>(std::move(f));
-}
 
 // One line of the access log, handed to ServerConfig::access_log after each response.
 struct AccessLogEntry {
@@ -94,6 +71,10 @@ struct ServerConfig {
   Duration idle_timeout = std::chrono::seconds(60);
   Duration body_timeout = std::chrono::seconds(30);
   Duration write_timeout = std::chrono::seconds(30);
+  // After the server closes a connection that may still be sending (an error, or a response
+  // given before the request body was read), it reads and discards input for at most this
+  // long, so that the client sees the response and not a connection reset.
+  Duration linger_timeout = std::chrono::seconds(2);
   // Head limits (431 / 414 / 400), and the largest request body accepted (413).
   h1::Limits limits{};
   std::uint64_t max_body_bytes = 64ull << 20;
