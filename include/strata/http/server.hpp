@@ -35,7 +35,8 @@
 #include <memory>
 #include <string>
 
-#include "strata/http/h1/limits.hpp"
+#include "strata/http/access_log.hpp"
+#include "strata/http/h1/connection_config.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
 #include "strata/http/service.hpp"
@@ -46,16 +47,10 @@
 
 namespace strata::http {
 
-// One line of the access log, handed to ServerConfig::access_log after each response.
-struct AccessLogEntry {
-  const net::SocketAddr& peer;
-  const Request& request;
-  StatusCode status;
-  std::uint64_t body_bytes;  // response body bytes written
-  Duration elapsed;          // from the complete request head to the last byte written
-};
-
-struct ServerConfig {
+// A server's settings: the listeners' own, and everything each connection needs (deadlines,
+// limits, Server header, access log: h1::ConnectionConfig, whose fields are used directly, as
+// in `config.idle_timeout = 5s`).
+struct ServerConfig : h1::ConnectionConfig {
   // Listening sockets on the address (SO_REUSEPORT when > 1); the kernel spreads connections
   // across them. Listener k is registered with worker k's reactor (strata::WorkerAffinity), so
   // its accept loop and the connections it accepts live on worker k. 0 = one per worker of the
@@ -64,29 +59,8 @@ struct ServerConfig {
   int backlog = 4096;
   // Open connections at most; accept() pauses at the limit.
   std::size_t max_connections = 100000;
-  // Deadlines: a request head must arrive within header_timeout of its first byte (408 + close);
-  // a keep-alive connection may sit idle for idle_timeout; each body read and each write must
-  // make progress within body_timeout / write_timeout.
-  Duration header_timeout = std::chrono::seconds(10);
-  Duration idle_timeout = std::chrono::seconds(60);
-  Duration body_timeout = std::chrono::seconds(30);
-  Duration write_timeout = std::chrono::seconds(30);
-  // After the server closes a connection that may still be sending (an error, or a response
-  // given before the request body was read), it reads and discards input for at most this
-  // long, so that the client sees the response and not a connection reset.
-  Duration linger_timeout = std::chrono::seconds(2);
-  // Head limits (431 / 414 / 400), and the largest request body accepted (413).
-  h1::Limits limits{};
-  std::uint64_t max_body_bytes = 64ull << 20;
-  // Unread request body a connection discards after a response to stay keep-alive; beyond it
-  // the connection is closed instead (like hyper/Go).
-  std::uint64_t max_drain_bytes = 256 * 1024;
-  // The value of the Server header ("" = none).
-  std::string server_header;
   // TCP_NODELAY on accepted sockets (responses are written in one batch anyway).
   bool nodelay = true;
-  // Called after each response (from the connection's task; keep it cheap).
-  std::function<void(const AccessLogEntry&)> access_log;
 };
 
 // Counters of one server (atomics; readable at any time).

@@ -1,8 +1,13 @@
 // h1::ServerConnection: serves HTTP/1.1 on one connection, over any AsyncRead + AsyncWrite
 // stream (TCP now, TLS later: the code does not change).
 //
-//   h1::ServerConnection<net::TcpStream> conn(stream, ctx);   // ctx: config, service, stats
-//   co_await conn.run();                                       // until close, error or shutdown
+//   h1::ConnectionContext ctx;            // config, service, drain signal, counters (nullable)
+//   ctx.config = &config;                 // an h1::ConnectionConfig
+//   ctx.service = service.get();
+//   ctx.shutdown = &drain;                // a sync::Notify
+//   ctx.draining = &draining;             // a std::atomic<bool>
+//   h1::ServerConnection<net::TcpStream> conn(stream, ctx, peer);
+//   co_await conn.run();                  // until close, error or shutdown
 //
 // http::Server does this for every accepted socket; use it directly to serve a stream you
 // obtained some other way (a Unix socket, an upgraded tunnel, a test duplex).
@@ -23,14 +28,17 @@
 #include <string>
 #include <string_view>
 
+#include "strata/http/access_log.hpp"
 #include "strata/http/body.hpp"
 #include "strata/http/h1/body_decoder.hpp"
 #include "strata/http/h1/body_writer.hpp"
+#include "strata/http/h1/connection_config.hpp"
+#include "strata/http/h1/detail/server_parts.hpp"
 #include "strata/http/h1/parser.hpp"
 #include "strata/http/h1/serializer.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
-#include "strata/http/server.hpp"
+#include "strata/http/service.hpp"
 #include "strata/http/upgrade.hpp"
 #include "strata/http/uri.hpp"
 #include "strata/io/async_io.hpp"
@@ -47,7 +55,7 @@ namespace strata::http::h1 {
 
 // What a connection shares with its server.
 struct ConnectionContext {
-  const ServerConfig* config = nullptr;
+  const ConnectionConfig* config = nullptr;
   Service* service = nullptr;
   sync::Notify* shutdown = nullptr;  // notified when the server starts draining
   const std::atomic<bool>* draining = nullptr;
@@ -56,85 +64,6 @@ struct ConnectionContext {
   std::atomic<std::uint64_t>* timeouts = nullptr;
   net::SocketAddr peer;
 };
-
-// Per-request state, pooled per thread (src/http/h1/scratch.cpp).
-struct Scratch {
-  RequestHead head;
-  RequestParser parser;
-  BodyDecoder decoder;
-  Request request;
-  Response response;
-  Headers trailers;                // of a chunked request body
-  std::optional<Sleep> body_wait;  // the body read deadline while a read is pending
-  std::string out;                 // responses not yet written (pipelined batches)
-  std::size_t out_sent = 0;        // bytes of `out` already written (while a handler waits)
-  bool out_failed = false;         // a write of `out` failed: the connection is lost
-  io::Buffer head_bytes;           // keeps the bytes the request's views point into
-  Scratch* next_free = nullptr;
-
-  static Scratch* acquire(const Limits& limits);
-  static void release(Scratch* s) noexcept;
-};
-
-namespace detail {
-
-// Owns a pooled Scratch (RAII).
-class ScratchLease {
- public:
-  ScratchLease() = default;
-  ScratchLease(const ScratchLease&) = delete;
-  ScratchLease& operator=(const ScratchLease&) = delete;
-  ~ScratchLease() { reset(); }
-  Scratch* get() const noexcept { return s_; }
-  Scratch* operator->() const noexcept { return s_; }
-  explicit operator bool() const noexcept { return s_ != nullptr; }
-  void acquire(const Limits& l) {
-    if (!s_) s_ = Scratch::acquire(l);
-  }
-  void reset() noexcept {
-    if (s_) Scratch::release(std::exchange(s_, nullptr));
-  }
-
- private:
-  Scratch* s_ = nullptr;
-};
-
-// Appends a response the server writes itself (parse errors, limits, timeouts): the status,
-// its reason phrase as a text body, and "connection: close".
-void append_error_response(std::string& out, int status);
-inline constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-
-// An idle connection's wait: readable (true), or the deadline or the server's drain signal
-// (false). One small future instead of select(timeout(read_ready), notified): this is what
-// every idle connection keeps in its frame, so its size is the server's memory per idle
-// connection.
-template <class S>
-class IdleWait {
- public:
-  IdleWait(S& io, sync::Notify& drain, Instant deadline)
-      : io_(io), drained_(drain.notified()), sleep_(deadline) {}
-  Poll<bool> poll(Context& cx) {
-    if (drained_.poll(cx).is_ready()) return false;
-    Poll<Result<void>> r = io_.poll_read_ready(cx);
-    if (r.is_ready()) return r.value().has_value();
-    if (sleep_.poll(cx).is_ready()) return false;
-    return pending;
-  }
-
- private:
-  S& io_;
-  sync::Notify::Notified drained_;
-  Sleep sleep_;
-};
-
-// The result of an I/O future run under timeout(): one level of Result.
-template <class T>
-Result<T> flatten(Result<Result<T>> r) {
-  if (!r) return std::unexpected(std::move(r).error());
-  return std::move(*r);
-}
-
-}  // namespace detail
 
 template <class S>
 requires io::AsyncRead<S> && io::AsyncWrite<S>
@@ -152,7 +81,7 @@ class ServerConnection {
   // serve_burst(), whose larger frame (and the buffer and Scratch it borrows) exists only while
   // there is input to answer.
   Task<void> run() {
-    const ServerConfig& cfg = *ctx_.config;
+    const ConnectionConfig& cfg = *ctx_.config;
     bool first = true;
     for (;;) {
       const Duration wait = first ? cfg.header_timeout : cfg.idle_timeout;
@@ -181,7 +110,7 @@ class ServerConnection {
   // Answers requests while input is buffered or arriving (a head in progress), then writes the
   // batched responses and gives the buffer and the Scratch back. False: close the connection.
   Task<bool> serve_burst() {
-    const ServerConfig& cfg = *ctx_.config;
+    const ConnectionConfig& cfg = *ctx_.config;
     scratch_.acquire(cfg.limits);
     Scratch& sc = *scratch_.get();
     std::uint32_t served = 0;
