@@ -8,10 +8,15 @@
 // push_back() never blocks: when the ring is full, half of it moves to the injection queue in one
 // batch (or the task goes there directly while a steal is in progress). Slots are atomics
 // accessed relaxed; head/tail acquire/release order the slot accesses.
+//
+// Capacity: 256 tasks, or STRATA_LOCAL_QUEUE_CAPACITY (a power of two, at least 4). The rt test
+// builds with the `q4` suffix (tests/rt/rt.cmake) shrink it to 4, as tokio's loom builds do, so
+// overflow to the injection queue and steals happen in ordinary multi-thread tests.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 
 #include "../task_queue.hpp"
@@ -21,7 +26,13 @@ namespace strata::detail {
 
 class LocalQueue {
  public:
+#ifdef STRATA_LOCAL_QUEUE_CAPACITY
+  static constexpr std::uint32_t kCapacity = STRATA_LOCAL_QUEUE_CAPACITY;
+#else
   static constexpr std::uint32_t kCapacity = 256;
+#endif
+  static_assert(kCapacity >= 4 && std::has_single_bit(kCapacity),
+                "the local queue's capacity is a power of two, at least 4");
   static constexpr std::uint32_t kMask = kCapacity - 1;
 
   LocalQueue() {
@@ -87,7 +98,9 @@ class LocalQueue {
     std::uint32_t steal = unpack_steal(head_.load(std::memory_order_acquire));
     return tail_.load(std::memory_order_acquire) - steal;
   }
-  bool has_tasks() const noexcept { return len() != 0; }
+  bool has_tasks() const noexcept {
+    return len() != 0;
+  }
 
  private:
   static constexpr std::uint32_t unpack_steal(std::uint64_t v) noexcept {
