@@ -157,30 +157,33 @@ TEST(MultiThread, ABusyWorkersQueueIsStolenFrom) {
 
 TEST(MultiThread, PingPongAcrossTasksNeverLosesAWakeup) {
   Runtime rt(RuntimeConfig::multi_thread(2));
-  constexpr int kPairs = 50, kRounds = 2000;
-  int done = rt.block_on([]() -> Task<int> {
+  constexpr int kPairs = 50;
+  const int rounds = static_cast<int>(test::stress_iters(2000));
+  int done = rt.block_on([](int n_rounds) -> Task<int> {
     std::vector<JoinHandle<int>> hs;
     for (int p = 0; p < kPairs; ++p) {
       auto a = std::make_shared<Notify>(), b = std::make_shared<Notify>();
-      hs.push_back(spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2) -> Task<int> {
-        for (int i = 0; i < kRounds; ++i) {
-          a2->notify_one();
-          co_await b2->notified();
-        }
-        co_return 1;
-      }(a, b)));
-      hs.push_back(spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2) -> Task<int> {
-        for (int i = 0; i < kRounds; ++i) {
-          co_await a2->notified();
-          b2->notify_one();
-        }
-        co_return 1;
-      }(a, b)));
+      hs.push_back(
+          spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2, int n) -> Task<int> {
+            for (int i = 0; i < n; ++i) {
+              a2->notify_one();
+              co_await b2->notified();
+            }
+            co_return 1;
+          }(a, b, n_rounds)));
+      hs.push_back(
+          spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2, int n) -> Task<int> {
+            for (int i = 0; i < n; ++i) {
+              co_await a2->notified();
+              b2->notify_one();
+            }
+            co_return 1;
+          }(a, b, n_rounds)));
     }
     int n = 0;
     for (auto& h : hs) n += *(co_await h);
     co_return n;
-  }());
+  }(rounds));
   EXPECT_EQ(done, 2 * kPairs);
 }
 
