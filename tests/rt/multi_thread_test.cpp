@@ -105,6 +105,18 @@ TEST(MultiThread, WorkIsSpreadOverWorkers) {
   EXPECT_GT(moved, 0u);
 }
 
+Task<void> count_run(std::atomic<int>* ran) {
+  ran->fetch_add(1, std::memory_order_relaxed);
+  co_return;
+}
+
+// Spawns n tasks (from inside the runtime) that each add one to `ran`.
+std::vector<JoinHandle<void>> spawn_counters(int n, std::atomic<int>* ran) {
+  std::vector<JoinHandle<void>> hs;
+  for (int i = 0; i < n; ++i) hs.push_back(spawn(count_run(ran)));
+  return hs;
+}
+
 // One worker spawning 1,000 tasks without yielding fills its local queue (256 tasks, 4 in the q4
 // build): half of it moves to the injection queue each time, and every task still runs once.
 TEST(MultiThread, AFullLocalQueueOverflowsToTheInjectionQueue) {
@@ -112,13 +124,7 @@ TEST(MultiThread, AFullLocalQueueOverflowsToTheInjectionQueue) {
   constexpr int kTasks = 1000;
   std::atomic<int> ran{0};
   rt.block_on([](std::atomic<int>* r) -> Task<void> {
-    std::vector<JoinHandle<void>> hs;
-    for (int i = 0; i < kTasks; ++i) {
-      hs.push_back(spawn([](std::atomic<int>* r2) -> Task<void> {
-        r2->fetch_add(1, std::memory_order_relaxed);
-        co_return;
-      }(r)));
-    }
+    std::vector<JoinHandle<void>> hs = spawn_counters(kTasks, r);
     for (auto& h : hs) co_await h;
   }(&ran));
   EXPECT_EQ(ran.load(), kTasks);
@@ -133,13 +139,7 @@ TEST(MultiThread, ABusyWorkersQueueIsStolenFrom) {
   constexpr int kTasks = 200;
   std::atomic<int> ran{0};
   const bool all_but_one_ran = rt.block_on([](std::atomic<int>* r) -> Task<bool> {
-    std::vector<JoinHandle<void>> hs;
-    for (int i = 0; i < kTasks; ++i) {
-      hs.push_back(spawn([](std::atomic<int>* r2) -> Task<void> {
-        r2->fetch_add(1, std::memory_order_relaxed);
-        co_return;
-      }(r)));
-    }
+    std::vector<JoinHandle<void>> hs = spawn_counters(kTasks, r);
     const auto limit = std::chrono::steady_clock::now() + 60s;
     while (r->load(std::memory_order_relaxed) < kTasks - 1 &&
            std::chrono::steady_clock::now() < limit) {
