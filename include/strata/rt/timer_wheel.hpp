@@ -8,9 +8,9 @@
 // The wheel is a plain data structure: it knows nothing of clocks, threads or wakers. The runtime's
 // timer driver owns one, locks it, and maps Instants to ticks.
 //
-//   TimerWheel w;  TimerEntry e;  e.deadline = 25;
+//   detail::TimerWheel w;  detail::TimerEntry e;  e.deadline = 25;
 //   w.insert(&e);
-//   w.advance(30, [](TimerEntry* fired) { ... });   // fires e
+//   w.advance(30, [](detail::TimerEntry* fired) { use(fired); });   // fires e
 #pragma once
 
 #include <array>
