@@ -175,7 +175,9 @@ void Body::reset() noexcept {
   store_ = Store::none;
   bytes_taken_ = false;
   view_ = {};
-  owned_.clear();
+  // Gives the capacity back: a pooled response (the server keeps a few hundred per worker)
+  // must not keep the largest body it ever carried.
+  std::string().swap(owned_);
   buffer_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
@@ -252,6 +254,10 @@ void Body::advance_file(std::uint64_t n) noexcept {
 
 Task<Result<std::string>> Body::text(std::size_t limit) {
   std::string out;
+  // A body known to be too long is refused before any of it is read.
+  if (std::optional<std::uint64_t> n = size_hint(); n && *n > limit) {
+    co_return fail(Error(std::make_error_code(std::errc::message_size), "body"));
+  }
   if (kind_ == Kind::bytes && !bytes_taken_) {
     if (bytes().size() > limit) co_return fail(std::make_error_code(std::errc::message_size));
     bytes_taken_ = true;

@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "client_conn.hpp"
+#include "strata/http/h1/body_decoder.hpp"
+#include "strata/http/h1/body_writer.hpp"
 #include "strata/http/h1/serializer.hpp"
 #include "strata/io/ext.hpp"
 #include "strata/net/dns.hpp"
@@ -14,8 +16,6 @@ namespace {
 
 // Reads in steps of at least this many free bytes.
 constexpr std::size_t read_step = 4096;
-// Whole-bytes bodies up to this size go out in the same write as the head.
-constexpr std::size_t inline_body_limit = 16 * 1024;
 
 template <class T>
 Result<T> flatten(Result<Result<T>> r) {
@@ -27,68 +27,60 @@ Error timed_out(const char* what) {
   return Error(Errc::timed_out, what);
 }
 
-// The response body over the connection's read buffer: Content-Length, chunked or
-// close-delimited. Owns the lease; gives the connection back (or closes it) at the end.
+// The client's names for errors of the shared h1 writer.
+Result<void> request_write_error(Result<void> w) {
+  if (w) return w;
+  const Error& e = w.error();
+  if (e.code().category() == h1::body_write_category()) {
+    return fail_client(ClientErrc::body_length_mismatch,
+                       e.code() == make_error_code(h1::BodyWriteError::over_length)
+                           ? "http request body: over its length"
+                           : "http request body: short of its length");
+  }
+  if (e == Errc::closed) return fail_client(ClientErrc::connection_closed, "http request write");
+  if (e == Errc::timed_out) return fail(timed_out("http request write"));
+  return w;
+}
+
+// The response body over the connection's read buffer, decoded by the shared h1::BodyDecoder
+// (Content-Length, chunked or close-delimited). Owns the lease; gives the connection back (or
+// closes it) at the end.
 class ResponseBody final : public BodyStream {
  public:
   ResponseBody(ConnLease lease, h1::BodyKind kind, std::uint64_t length, bool keep_alive,
                const ClientConfig& cfg, std::optional<Instant> deadline)
       : lease_(std::move(lease)),
-        kind_(kind),
-        remaining_(length),
         keep_(keep_alive && kind != h1::BodyKind::close_delimited),
-        chunked_(cfg.limits),
+        decoder_(cfg.limits),
         read_timeout_(cfg.read_timeout),
-        max_body_(cfg.max_body_bytes),
-        deadline_(deadline) {}
+        deadline_(deadline) {
+    decoder_.start(kind, length, cfg.max_body_bytes);
+  }
   ResponseBody(const ResponseBody&) = delete;
   ResponseBody& operator=(const ResponseBody&) = delete;
 
   ~ResponseBody() override {
-    if (!done_ && !broken_ && lease_) finish_from_buffer();
+    if (!decoder_.finished() && !decoder_.failed() && lease_) finish_from_buffer();
     release();
   }
 
   Poll<Result<io::BufferView>> poll_data(Context& cx) override {
-    if (done_) {
+    if (decoder_.finished()) {
       release();
       return Result<io::BufferView>{};
     }
-    if (broken_ || !lease_) return fail_client(ClientErrc::connection_closed, "http response body");
+    if (decoder_.failed() || !lease_) {
+      return fail_client(ClientErrc::connection_closed, "http response body");
+    }
     ClientConn& c = **lease_;
     for (;;) {
       if (!c.in.empty()) {
-        std::string_view in = c.in.view();
-        switch (kind_) {
-          case h1::BodyKind::content_length: {
-            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size()));
-            c.in.consume(n);
-            remaining_ -= n;
-            if (remaining_ == 0) done_ = true;
-            return deliver(in.substr(0, n));
-          }
-          case h1::BodyKind::chunked: {
-            h1::ChunkedStep st = chunked_.decode(in);
-            c.in.consume(st.consumed);
-            if (st.status == h1::ChunkedStatus::error) {
-              return broken(Error(make_error_code(st.error), "http response chunked body"));
-            }
-            if (st.status == h1::ChunkedStatus::done) {
-              done_ = true;
-              for (const h1::HeaderField& f : chunked_.trailers()) {
-                (void)trailers_.append(f.name, f.value);
-              }
-              release();
-              return Result<io::BufferView>{};
-            }
-            if (st.status == h1::ChunkedStatus::data && !st.data.empty()) return deliver(st.data);
-            continue;  // framing only: decode the rest, or read more
-          }
-          default: {  // close-delimited
-            c.in.consume(in.size());
-            return deliver(in);
-          }
-        }
+        h1::BodyStep st = decoder_.decode(c.in.view());
+        c.in.consume(st.consumed);
+        if (st.status == h1::BodyStatus::data) return io::BufferView(st.data);
+        if (st.status == h1::BodyStatus::done) return end();
+        if (st.status == h1::BodyStatus::error)
+          return broken(Error(st.error, "http response body"));
       }
       Poll<Result<std::size_t>> p = c.stream.poll_read(cx, c.in.spare(read_step));
       if (p.is_pending()) {
@@ -109,11 +101,7 @@ class ResponseBody final : public BodyStream {
       Result<std::size_t> n = p.take();
       if (!n) return broken(std::move(n).error());
       if (*n == 0) {
-        if (kind_ == h1::BodyKind::close_delimited) {
-          done_ = true;
-          release();
-          return Result<io::BufferView>{};
-        }
+        if (decoder_.end_of_input().status == h1::BodyStatus::done) return end();
         return broken(Error(make_error_code(ClientErrc::connection_closed),
                             "http response body: closed mid-body"));
       }
@@ -121,22 +109,16 @@ class ResponseBody final : public BodyStream {
     }
   }
 
-  std::optional<std::uint64_t> size_hint() const override {
-    if (done_) return 0;
-    if (kind_ == h1::BodyKind::content_length) return remaining_;
-    return std::nullopt;
-  }
+  std::optional<std::uint64_t> size_hint() const override { return decoder_.size_hint(); }
   const Headers* trailers() const override {
-    return done_ && !trailers_.empty() ? &trailers_ : nullptr;
+    return decoder_.finished() && !trailers_.empty() ? &trailers_ : nullptr;
   }
 
  private:
-  Result<io::BufferView> deliver(std::string_view data) {
-    total_ += data.size();
-    if (max_body_ != 0 && total_ > max_body_) {
-      return broken(Error(std::make_error_code(std::errc::message_size), "http response body"));
-    }
-    return io::BufferView(data);
+  Result<io::BufferView> end() {
+    for (const h1::HeaderField& f : decoder_.trailers()) (void)trailers_.append(f.name, f.value);
+    release();
+    return Result<io::BufferView>{};
   }
   Result<io::BufferView> broken(Error e) {
     broken_ = true;
@@ -145,26 +127,14 @@ class ResponseBody final : public BodyStream {
   }
 
   // A body dropped early: if its rest is already buffered, consume it without I/O so that the
-  // connection can be reused; otherwise it is closed (release() sees !done_).
+  // connection can be reused; otherwise it is closed (release() sees it unfinished).
   void finish_from_buffer() noexcept {
     ClientConn& c = **lease_;
-    if (kind_ == h1::BodyKind::content_length) {
-      if (remaining_ <= c.in.size()) {
-        c.in.consume(static_cast<std::size_t>(remaining_));
-        remaining_ = 0;
-        done_ = true;
-      }
-      return;
-    }
-    if (kind_ != h1::BodyKind::chunked) return;
+    if (decoder_.kind() == h1::BodyKind::close_delimited) return;
     while (!c.in.empty()) {
-      h1::ChunkedStep st = chunked_.decode(c.in.view());
+      h1::BodyStep st = decoder_.decode(c.in.view());
       c.in.consume(st.consumed);
-      if (st.status == h1::ChunkedStatus::done) {
-        done_ = true;
-        return;
-      }
-      if (st.status != h1::ChunkedStatus::data) return;
+      if (st.status != h1::BodyStatus::data) return;
     }
   }
 
@@ -172,22 +142,17 @@ class ResponseBody final : public BodyStream {
   // left over; closes it otherwise.
   void release() noexcept {
     if (!lease_) return;
-    const bool reusable = done_ && !broken_ && keep_ && (**lease_).in.empty();
+    const bool reusable = decoder_.finished() && !broken_ && keep_ && (**lease_).in.empty();
     if (!reusable) lease_->discard();
     lease_.reset();
   }
 
   std::optional<ConnLease> lease_;
-  h1::BodyKind kind_;
-  std::uint64_t remaining_;
   bool keep_;
-  bool done_ = false;
   bool broken_ = false;
-  h1::ChunkedDecoder chunked_;
+  h1::BodyDecoder decoder_;
   Headers trailers_;
   Duration read_timeout_;
-  std::uint64_t max_body_;
-  std::uint64_t total_ = 0;
   std::optional<Instant> deadline_;
   std::optional<Sleep> wait_;
 };
@@ -225,19 +190,9 @@ Task<Result<std::size_t>> read_some(ClientConn& c, Duration d) {
 
 // Writes all of `data`; each write must make progress within `d` (zero: no limit).
 Task<Result<void>> write_all(net::TcpStream& s, std::string_view data, Duration d) {
-  while (!data.empty()) {
-    Result<std::size_t> n;
-    if (d <= Duration::zero()) {
-      n = co_await io::write(s, io::as_bytes(data));
-    } else {
-      n = flatten(co_await timeout(d, io::write(s, io::as_bytes(data))));
-      if (!n && n.error() == Errc::timed_out) co_return fail(timed_out("http request write"));
-    }
-    if (!n) co_return std::unexpected(std::move(n).error());
-    if (*n == 0) co_return fail_client(ClientErrc::connection_closed, "http request write");
-    data.remove_prefix(*n);
-  }
-  co_return Result<void>{};
+  io::ConstBuffer part = io::as_bytes(data);
+  Result<void> w = co_await h1::write_parts(s, std::span<io::ConstBuffer>(&part, 1), d);
+  co_return request_write_error(std::move(w));
 }
 
 // Writes the head in c.out and the body per `f`. Whole bytes are not consumed (replayable).
@@ -245,49 +200,22 @@ Task<Result<void>> write_request(ClientConn& c, Request& req, const h1::Framing&
   if (req.body.kind() == Body::Kind::empty || req.body.kind() == Body::Kind::bytes) {
     std::string_view bytes = req.body.bytes();
     if (f.kind == h1::Framing::Kind::none) bytes = {};
-    if (bytes.size() <= inline_body_limit) {
+    if (bytes.size() <= h1::inline_body_limit) {
       c.out.append(bytes);
       co_return co_await write_all(c.stream, c.out, d);
     }
-    Result<void> w = co_await write_all(c.stream, c.out, d);
-    if (!w) co_return w;
-    co_return co_await write_all(c.stream, bytes, d);
+    io::ConstBuffer parts[2] = {io::as_bytes(c.out), io::as_bytes(bytes)};
+    Result<void> w = co_await h1::write_parts(c.stream, std::span<io::ConstBuffer>(parts), d);
+    co_return request_write_error(std::move(w));
   }
-  // A stream or a file: the head, then each chunk as it comes.
+  // A stream or a file: the head, then each chunk as it comes (one writev per chunk).
   Result<void> w = co_await write_all(c.stream, c.out, d);
   if (!w) co_return w;
-  std::uint64_t left = f.length;
-  for (;;) {
-    Result<io::BufferView> chunk = co_await req.body.next();
-    if (!chunk) co_return fail(Error(chunk.error().code(), "http request body"));
-    if (chunk->empty()) break;
-    std::string_view data = chunk->as_string_view();
-    if (f.kind == h1::Framing::Kind::length) {
-      if (data.size() > left) {
-        co_return fail_client(ClientErrc::body_length_mismatch,
-                              "http request body: over its length");
-      }
-      left -= data.size();
-      w = co_await write_all(c.stream, data, d);
-    } else {
-      c.out.clear();
-      h1::append_chunk_header(c.out, data.size());
-      w = co_await write_all(c.stream, c.out, d);
-      if (w) w = co_await write_all(c.stream, data, d);
-      if (w) w = co_await write_all(c.stream, "\r\n", d);
-    }
-    if (!w) co_return w;
-  }
-  if (f.kind == h1::Framing::Kind::length && left != 0) {
-    co_return fail_client(ClientErrc::body_length_mismatch,
-                          "http request body: short of its length");
-  }
-  if (f.kind == h1::Framing::Kind::chunked) {
-    c.out.clear();
-    h1::append_last_chunk(c.out, req.body.trailers());
-    co_return co_await write_all(c.stream, c.out, d);
-  }
-  co_return Result<void>{};
+  c.out.clear();
+  std::uint64_t sent = 0;
+  w = co_await h1::write_stream_body(c.stream, c.out, req.body, f, d, sent);
+  if (w && !c.out.empty()) w = co_await write_all(c.stream, c.out, d);
+  co_return request_write_error(std::move(w));
 }
 
 bool asks_close(const Headers& h) {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -232,9 +233,16 @@ std::optional<std::int64_t> single_date(const Headers& h, std::string_view name)
 
 // --- ranges ---------------------------------------------------------------------------------
 
+// Bytes [first, first + length) of the file.
 struct ByteRange {
-  enum class Kind : std::uint8_t { whole, single, unsatisfiable } kind = Kind::whole;
   std::uint64_t first = 0, length = 0;
+  std::uint64_t end() const noexcept { return first + length; }
+};
+
+// What a Range header asks for, after validation against the file's size.
+struct RangeRequest {
+  enum class Kind : std::uint8_t { whole, partial, unsatisfiable } kind = Kind::whole;
+  std::vector<ByteRange> ranges;  // partial: coalesced, disjoint, in the order first requested
 };
 
 bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
@@ -243,40 +251,92 @@ bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && s.front() != '+';
 }
 
-// `bytes=<one range-spec>` against a representation of `size` bytes (RFC 9110 §14.1.2). A
-// malformed header, another unit, or several ranges give `whole`: Range is then ignored.
-ByteRange parse_range(std::string_view v, std::uint64_t size) noexcept {
-  ByteRange whole;
-  constexpr std::string_view unit = "bytes=";
-  if (v.size() < unit.size() || !ascii_iequals(v.substr(0, unit.size()), unit)) return whole;
-  std::string_view spec = v.substr(unit.size());
-  while (!spec.empty() && is_ows(spec.front())) spec.remove_prefix(1);
-  while (!spec.empty() && is_ows(spec.back())) spec.remove_suffix(1);
-  if (spec.find(',') != std::string_view::npos) return whole;  // several ranges: documented
+enum class SpecResult : std::uint8_t { invalid, unsatisfiable, satisfiable };
+
+// One range-spec (`a-b`, `a-` or `-n`, RFC 9110 §14.1.2) against `size` bytes.
+SpecResult parse_range_spec(std::string_view spec, std::uint64_t size, ByteRange& out) noexcept {
   std::size_t dash = spec.find('-');
-  if (dash == std::string_view::npos) return whole;
+  if (dash == std::string_view::npos) return SpecResult::invalid;
   std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
-  ByteRange r;
   if (a.empty()) {  // suffix-range: the last n bytes
     std::uint64_t n = 0;
-    if (!parse_u64(b, n)) return whole;
-    if (n == 0 || size == 0) return {ByteRange::Kind::unsatisfiable};
+    if (!parse_u64(b, n)) return SpecResult::invalid;
+    if (n == 0 || size == 0) return SpecResult::unsatisfiable;
     n = std::min(n, size);
-    return {ByteRange::Kind::single, size - n, n};
+    out = {size - n, n};
+    return SpecResult::satisfiable;
   }
-  std::uint64_t first = 0, last = 0;
-  if (!parse_u64(a, first)) return whole;
-  if (b.empty()) {
-    last = UINT64_MAX;
-  } else if (!parse_u64(b, last) || last < first) {
-    return whole;  // an invalid range-spec: the header is invalid and ignored
-  }
-  if (first >= size) return {ByteRange::Kind::unsatisfiable};
+  std::uint64_t first = 0, last = UINT64_MAX;
+  if (!parse_u64(a, first)) return SpecResult::invalid;
+  if (!b.empty() && (!parse_u64(b, last) || last < first)) return SpecResult::invalid;
+  if (first >= size) return SpecResult::unsatisfiable;
   last = std::min(last, size - 1);
-  r.kind = ByteRange::Kind::single;
-  r.first = first;
-  r.length = last - first + 1;
-  return r;
+  out = {first, last - first + 1};
+  return SpecResult::satisfiable;
+}
+
+// Adds `r` to `set` (pairwise disjoint and non-adjacent), merging it with every range it
+// overlaps or touches (RFC 9110 §14.3); the merged range takes the place of the first of them,
+// so parts keep the order of the request (§14.6). One pass suffices: two ranges of `set` never
+// touch, so a range that does not touch `r` cannot touch `r` merged with another.
+void add_coalesced(std::vector<ByteRange>& set, ByteRange r) {
+  std::size_t at = set.size();
+  for (std::size_t i = 0; i < set.size();) {
+    const ByteRange o = set[i];
+    if (r.first > o.end() || o.first > r.end()) {
+      ++i;
+      continue;
+    }
+    const std::uint64_t first = std::min(r.first, o.first);
+    r = {first, std::max(r.end(), o.end()) - first};
+    if (at == set.size()) {
+      at = i++;
+    } else {
+      set.erase(set.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+  if (at == set.size()) {
+    set.push_back(r);
+  } else {
+    set[at] = r;
+  }
+}
+
+// `bytes=<range-set>` against a representation of `size` bytes (RFC 9110 §14.1-14.3). Another
+// unit, a malformed range-spec, no range-spec at all or more than `max_ranges` of them (counted
+// as written, satisfiable or not) give `whole`: the header is ignored. Empty list elements and
+// OWS around elements are allowed (§5.6.1).
+RangeRequest parse_ranges(std::string_view v, std::uint64_t size, std::size_t max_ranges) {
+  RangeRequest req;
+  constexpr std::string_view unit = "bytes=";
+  if (v.size() < unit.size() || !ascii_iequals(v.substr(0, unit.size()), unit)) return req;
+  std::size_t count = 0;
+  std::vector<ByteRange> set;
+  for (std::string_view rest = v.substr(unit.size());;) {
+    const std::size_t comma = rest.find(',');
+    std::string_view spec = rest.substr(0, comma);
+    while (!spec.empty() && is_ows(spec.front())) spec.remove_prefix(1);
+    while (!spec.empty() && is_ows(spec.back())) spec.remove_suffix(1);
+    if (!spec.empty()) {
+      if (++count > max_ranges) return req;
+      ByteRange r;
+      switch (parse_range_spec(spec, size, r)) {
+        case SpecResult::invalid:
+          return req;
+        case SpecResult::unsatisfiable:
+          break;  // dropped; the others are still served
+        case SpecResult::satisfiable:
+          add_coalesced(set, r);
+          break;
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (count == 0) return req;
+  req.kind = set.empty() ? RangeRequest::Kind::unsatisfiable : RangeRequest::Kind::partial;
+  req.ranges = std::move(set);
+  return req;
 }
 
 // If-Range (RFC 9110 §13.1.5): an entity-tag compared strongly, or a date equal to
@@ -304,6 +364,126 @@ void append_number(std::string& out, std::uint64_t n) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);
   out.append(buf, r.ptr);
+}
+
+// `<first>-<last>/<size>` at `p` (at most 62 bytes); returns the end.
+char* format_range(char* p, const ByteRange& r, std::uint64_t size) noexcept {
+  p = std::to_chars(p, p + 20, r.first).ptr;
+  *p++ = '-';
+  p = std::to_chars(p, p + 20, r.end() - 1).ptr;
+  *p++ = '/';
+  return std::to_chars(p, p + 20, size).ptr;
+}
+
+// A multipart/byteranges body (RFC 9110 §14.6), laid out as nginx does:
+//
+//   CRLF --B CRLF Content-Type: T CRLF Content-Range: bytes a-b/size CRLF CRLF <bytes a..b>
+//   ... one such part per range ...
+//   CRLF --B-- CRLF
+//
+// The part heads and the closing delimiter are built up front (so the exact length is known for
+// Content-Length); the file bytes are read with pread(2) in chunks of at most one pooled 64 KiB
+// buffer when the server polls for them, so memory stays bounded whatever the ranges. The
+// stream owns the descriptor. A read error, or a file that shrank, ends the body with an error
+// and the server cuts the connection (the client never sees a clean, short body).
+class ByteRangesStream final : public BodyStream {
+ public:
+  ByteRangesStream(Fd fd, const std::vector<ByteRange>& ranges, std::uint64_t size,
+                   std::string_view boundary, std::string_view content_type)
+      : fd_(std::move(fd)) {
+    parts_.reserve(ranges.size());
+    char cr[64];
+    for (const ByteRange& r : ranges) {
+      Part p{r, heads_.size(), 0};
+      heads_ += "\r\n--";
+      heads_ += boundary;
+      heads_ += "\r\nContent-Type: ";
+      heads_ += content_type;
+      heads_ += "\r\nContent-Range: bytes ";
+      heads_.append(cr, format_range(cr, r, size));
+      heads_ += "\r\n\r\n";
+      p.head_end = heads_.size();
+      parts_.push_back(p);
+      left_ += r.length;
+    }
+    trailer_begin_ = heads_.size();
+    heads_ += "\r\n--";
+    heads_ += boundary;
+    heads_ += "--\r\n";
+    left_ += heads_.size();
+  }
+
+  Poll<Result<io::BufferView>> poll_data(Context&) override { return next_chunk(); }
+  std::optional<std::uint64_t> size_hint() const override { return left_; }
+
+ private:
+  struct Part {
+    ByteRange range;
+    std::size_t head_begin, head_end;  // in heads_
+  };
+
+  // Segment 2i is part i's head, 2i+1 its bytes, 2n the closing delimiter.
+  Result<io::BufferView> next_chunk() {
+    for (;;) {
+      const std::size_t n = parts_.size();
+      if (segment_ > 2 * n) return io::BufferView{};
+      const std::size_t i = segment_ / 2;
+      if (segment_ % 2 == 0) {
+        ++segment_;
+        done_ = 0;
+        std::string_view text =
+            i < n ? std::string_view(heads_).substr(parts_[i].head_begin,
+                                                    parts_[i].head_end - parts_[i].head_begin)
+                  : std::string_view(heads_).substr(trailer_begin_);
+        left_ -= text.size();
+        return io::BufferView(text);
+      }
+      const ByteRange& r = parts_[i].range;
+      if (done_ == r.length) {
+        ++segment_;
+        continue;
+      }
+      return read(r.first + done_, r.length - done_);
+    }
+  }
+
+  Result<io::BufferView> read(std::uint64_t offset, std::uint64_t want) {
+    if (!buffer_) buffer_ = io::Buffer::acquire(io::BufferPool::large_size);
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(want, buffer_.capacity()));
+    ssize_t got;
+    do {
+      got = ::pread(fd_.get(), buffer_.data(), len, static_cast<off_t>(offset));
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return fail(Error::from_errno(errno, "static files: read range"));
+    if (got == 0) return fail(Errc::closed, "static files: file shrank");
+    done_ += static_cast<std::uint64_t>(got);
+    left_ -= static_cast<std::uint64_t>(got);
+    return io::BufferView(buffer_.data(), static_cast<std::size_t>(got));
+  }
+
+  Fd fd_;
+  std::string heads_;  // every part's head, then the closing delimiter
+  std::vector<Part> parts_;
+  std::size_t trailer_begin_ = 0;
+  std::size_t segment_ = 0;
+  std::uint64_t done_ = 0;  // bytes of the current part already returned
+  std::uint64_t left_ = 0;  // bytes of the whole body not yet returned
+  io::Buffer buffer_;
+};
+
+// 16 hex digits from getrandom(2): a file cannot be crafted to contain its own boundary.
+std::string make_boundary() {
+  std::uint64_t v = 0;
+  if (::getrandom(&v, sizeof v, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof v)) {
+    v = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) *
+        0x9e3779b97f4a7c15u;  // no entropy yet (early boot): unpredictable enough, still valid
+  }
+  char buf[16];
+  for (char& c : buf) {
+    c = "0123456789abcdef"[v & 0xf];
+    v >>= 4;
+  }
+  return std::string(buf, sizeof buf);
 }
 
 Response serve_file(const State& s, const Request& req, Fd fd, const struct stat& st,
@@ -334,39 +514,44 @@ Response serve_file(const State& s, const Request& req, Fd fd, const struct stat
   }
 
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  ByteRange range;
-  if (req.method == Method::get && h.count(header::range) == 1) {
+  RangeRequest range;
+  if (h.count(header::range) == 1) {  // GET and HEAD (see the header)
     std::optional<std::string_view> if_range = h.get(header::if_range);
     if (!if_range || if_range_passes(*if_range, etag.view(), mtime)) {
-      range = parse_range(*h.get(header::range), size);
+      range = parse_ranges(*h.get(header::range), size, s.options.max_ranges);
     }
   }
 
-  if (range.kind == ByteRange::Kind::unsatisfiable) {
+  if (range.kind == RangeRequest::Kind::unsatisfiable) {
     Response r = Response::error(StatusCode::range_not_satisfiable);
     std::string cr = "bytes */";
     append_number(cr, size);
     (void)r.headers.append(header::content_range, cr);
     return r;
   }
-  Response r;
-  r.headers.append_view_unchecked(header::content_type, mime_type_for(name));
-  r.headers.append_view_unchecked(header::accept_ranges, "bytes");
-  add_validators(r, s, etag, last_modified);
-  if (range.kind == ByteRange::Kind::single) {
-    r.status = StatusCode::partial_content;
-    char cr[80] = "bytes ";
-    char* p = cr + 6;
-    p = std::to_chars(p, cr + sizeof cr, range.first).ptr;
-    *p++ = '-';
-    p = std::to_chars(p, cr + sizeof cr, range.first + range.length - 1).ptr;
-    *p++ = '/';
-    p = std::to_chars(p, cr + sizeof cr, size).ptr;
-    (void)r.headers.append(header::content_range, std::string_view(cr, p));
-    r.body = Body::from_file(fd.release(), range.first, range.length);
+  const std::string_view mime = mime_type_for(name);
+  Response r(range.kind == RangeRequest::Kind::partial ? StatusCode::partial_content
+                                                       : StatusCode::ok);
+  if (range.ranges.size() > 1) {
+    const std::string boundary = make_boundary();
+    std::string type = "multipart/byteranges; boundary=";
+    type += boundary;
+    (void)r.headers.append(header::content_type, type);
+    r.body = Body::from_stream(
+        std::make_unique<ByteRangesStream>(std::move(fd), range.ranges, size, boundary, mime));
   } else {
-    r.body = Body::from_file(fd.release(), 0, size);
+    r.headers.append_view_unchecked(header::content_type, mime);
+    ByteRange part{0, size};
+    if (range.ranges.size() == 1) {  // one range, or several coalesced into one
+      part = range.ranges.front();
+      char cr[80] = "bytes ";
+      (void)r.headers.append(header::content_range,
+                             std::string_view(cr, format_range(cr + 6, part, size)));
+    }
+    r.body = Body::from_file(fd.release(), part.first, part.length);
   }
+  if (s.options.max_ranges > 0) r.headers.append_view_unchecked(header::accept_ranges, "bytes");
+  add_validators(r, s, etag, last_modified);
   return r;
 }
 

@@ -420,6 +420,35 @@ std::size_t Uri::origin_form_length(std::string_view line) noexcept {
   return len;
 }
 
+// The host_port() grammar without building a Uri: it runs on every request, and a valid value
+// must cost no allocation (host_port() classifies IPv4 hosts through a parse whose failure
+// carries an error string).
+bool Uri::is_valid_host_field(std::string_view value) noexcept {
+  if (value.empty()) return true;
+  if (value.size() > max_length) return false;
+  std::string_view port;
+  if (value[0] == '[') {
+    const std::size_t close = value.find(']');
+    if (close == std::string_view::npos || !net::Ipv6Addr::parse(value.substr(1, close - 1))) {
+      return false;
+    }
+    const std::string_view rest = value.substr(close + 1);
+    if (!rest.empty() && rest[0] != ':') return false;
+    port = rest.empty() ? rest : rest.substr(1);
+  } else {
+    const std::size_t colon = value.find(':');
+    if (!check_chars(value.substr(0, colon), reg_name_chars)) return false;
+    port = colon == std::string_view::npos ? std::string_view{} : value.substr(colon + 1);
+  }
+  if (port.size() > 5) return false;
+  std::uint32_t v = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return v <= 65535;
+}
+
 bool Uri::allows_origin_form(const Method& method) noexcept {
   return method.kind() != Method::Kind::connect;  // CONNECT takes authority-form only
 }

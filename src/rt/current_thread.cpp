@@ -39,6 +39,8 @@ class CurrentThreadExecutor final : public Executor {
     ctx_.workers = 1;
   }
 
+  // closed_ loads on the runtime's own thread are relaxed: shutdown_tasks() runs there too, or
+  // (from another thread) is ordered by inject_mu_ for the remote paths.
   void schedule(TaskHeader* t) noexcept override {
     if (current_context() == &ctx_ && !closed_.load(std::memory_order_relaxed)) {
       local_.push(t);
@@ -64,6 +66,7 @@ class CurrentThreadExecutor final : public Executor {
     }
     block_until(
         [](void* t) {
+          // acquire: pairs with the release CAS of COMPLETE in complete() (task_cell.cpp).
           return (static_cast<TaskHeader*>(t)->state.load(std::memory_order_acquire) & kComplete) !=
                  0;
         },
@@ -71,7 +74,7 @@ class CurrentThreadExecutor final : public Executor {
   }
 
   RuntimeMetrics metrics() const override {
-    RuntimeMetrics m;
+    RuntimeMetrics m;  // relaxed loads: statistics
     m.workers = 1;
     m.spawned = spawned_;
     m.remote_schedules = remote_schedules_.load(std::memory_order_relaxed);
@@ -101,6 +104,7 @@ class CurrentThreadExecutor final : public Executor {
         run(t);
         if (done(arg)) return;
       }
+      // relaxed: a hint to poll instead of park; park() re-checks with seq_cst.
       if (ran && (local_.len || inject_len_.load(std::memory_order_relaxed))) {
         reactor_->poll(std::chrono::nanoseconds(0));
         timers_.process(Clock::now());
@@ -122,7 +126,7 @@ class CurrentThreadExecutor final : public Executor {
     {
       std::lock_guard lock(inject_mu_);
       remote.append(inject_);
-      inject_len_.store(0, std::memory_order_relaxed);
+      inject_len_.store(0, std::memory_order_relaxed);  // under inject_mu_: relaxed
     }
     // The injection queue holds tasks spawned from other threads (not owned yet) and owned tasks
     // woken or aborted from outside; owning the latter twice would corrupt the owned list (tasks
@@ -146,11 +150,13 @@ class CurrentThreadExecutor final : public Executor {
   bool push_remote(TaskHeader* t) noexcept {
     {
       std::lock_guard lock(inject_mu_);
+      // relaxed: shutdown_tasks() sets closed_ before it takes inject_mu_ to drain the queue.
       if (closed_.load(std::memory_order_relaxed)) return false;
       inject_.push(t);
+      // seq_cst, with the parked_ load below: the Dekker pair of park() (see there).
       inject_len_.fetch_add(1, std::memory_order_seq_cst);
     }
-    remote_schedules_.fetch_add(1, std::memory_order_relaxed);
+    remote_schedules_.fetch_add(1, std::memory_order_relaxed);  // a statistic
     if (parked_.load(std::memory_order_seq_cst)) reactor_->unpark();
     return true;
   }
@@ -164,13 +170,14 @@ class CurrentThreadExecutor final : public Executor {
   }
 
   TaskHeader* pop_remote() noexcept {
+    // relaxed: an unlocked peek; inject_mu_ orders the queue, and park() re-checks with seq_cst.
     if (inject_len_.load(std::memory_order_relaxed) == 0) return nullptr;
     TaskHeader* t;
     {
       std::lock_guard lock(inject_mu_);
       t = inject_.pop();
       if (!t) return nullptr;
-      inject_len_.fetch_sub(1, std::memory_order_relaxed);
+      inject_len_.fetch_sub(1, std::memory_order_relaxed);  // under inject_mu_: relaxed
     }
     if (!(t->owner & kOwned)) {  // spawned from another thread
       own(t);
@@ -203,11 +210,13 @@ class CurrentThreadExecutor final : public Executor {
                          : std::chrono::nanoseconds(0);
     }
     // Dekker with push_remote(): either we see the injected task, or it sees parked_ and unparks.
+    // Both sides are seq_cst (store then load here, fetch_add then load there).
     ++parks_;
     parked_.store(true, std::memory_order_seq_cst);
     if (inject_len_.load(std::memory_order_seq_cst) != 0 || local_.len)
       wait = std::chrono::nanoseconds(0);
     reactor_->poll(wait);
+    // relaxed: a late reader only sends one spare unpark().
     parked_.store(false, std::memory_order_relaxed);
     timers_.process(Clock::now());
   }

@@ -67,6 +67,8 @@ constinit std::atomic<std::uint64_t> g_depot_bytes{0};
 // Takes ownership of a full batch; frees it if the depot is at its bound.
 void depot_push(std::size_t c, FreeBlock* batch) noexcept {
   const std::uint64_t bytes = std::uint64_t{kBatch} * class_bytes(c);
+  // relaxed (all of g_depot_bytes): a soft bound and a statistic; concurrent pushes may pass
+  // the bound by a batch each, which is fine. The batch list itself is ordered by d.lock.
   if (g_depot_bytes.load(std::memory_order_relaxed) + bytes > kMaxDepotBytes) {
     delete_batch(batch, c);
     return;
@@ -74,18 +76,20 @@ void depot_push(std::size_t c, FreeBlock* batch) noexcept {
   g_depot_bytes.fetch_add(bytes, std::memory_order_relaxed);
   DepotClass& d = g_depot[c];
   std::lock_guard lock(d.lock);
+  // relaxed: written only under d.lock; the atomic exists for depot_pop()'s unlocked peek.
   batch->next_batch = d.batches.load(std::memory_order_relaxed);
   d.batches.store(batch, std::memory_order_relaxed);
 }
 
 FreeBlock* depot_pop(std::size_t c) noexcept {
   DepotClass& d = g_depot[c];
-  // Unlocked peek: an empty class costs one load, not a lock.
+  // Unlocked peek: an empty class costs one load, not a lock. relaxed: a stale answer only
+  // means a miss (allocate fresh) or a locked re-check below.
   if (d.batches.load(std::memory_order_relaxed) == nullptr) return nullptr;
   FreeBlock* batch;
   {
     std::lock_guard lock(d.lock);
-    batch = d.batches.load(std::memory_order_relaxed);
+    batch = d.batches.load(std::memory_order_relaxed);  // under d.lock: relaxed
     if (!batch) return nullptr;
     d.batches.store(batch->next_batch, std::memory_order_relaxed);
   }
@@ -161,7 +165,7 @@ thread_local ThreadCache tls_cache;
 
 FrameAllocatorStats frame_allocator_stats() noexcept {
   FrameAllocatorStats s = tls_cache.stats;
-  s.depot_bytes = g_depot_bytes.load(std::memory_order_relaxed);
+  s.depot_bytes = g_depot_bytes.load(std::memory_order_relaxed);  // a statistic
   return s;
 }
 bool frame_cache_enabled() noexcept {

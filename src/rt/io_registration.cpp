@@ -22,6 +22,9 @@ std::uint32_t mask_of(Interest i) noexcept {
 }
 }  // namespace
 
+// The reactor's CAS is acq_rel (failure relaxed: it retries): release pairs with the acquire
+// load in poll_ready(), so a task that sees the readiness bits sees the event's tick with them;
+// acquire orders it after a clear_readiness() it overwrites.
 void IoSource::set_readiness(std::uint32_t bits) noexcept {
   std::uint64_t cur = state.load(std::memory_order_relaxed);
   std::uint64_t next;
@@ -44,6 +47,7 @@ void IoSource::set_readiness(std::uint32_t bits) noexcept {
 Poll<ReadyEvent> IoSource::poll_ready(Context& cx, Interest interest) {
   const std::uint32_t mask = mask_of(interest);
   auto ready_now = [&]() -> std::optional<ReadyEvent> {
+    // acquire: pairs with the release CAS in set_readiness().
     std::uint64_t s = state.load(std::memory_order_acquire);
     std::uint32_t bits = static_cast<std::uint32_t>(s) & mask;
     if (!bits) return std::nullopt;
@@ -65,6 +69,8 @@ Poll<ReadyEvent> IoSource::poll_ready(Context& cx, Interest interest) {
   return pending;
 }
 
+// acq_rel CAS, relaxed load and failure order: as in set_readiness(); the tick check makes a
+// clear that raced with a newer event a no-op.
 void IoSource::clear_readiness(ReadyEvent ev) noexcept {
   std::uint64_t cur = state.load(std::memory_order_relaxed);
   for (;;) {

@@ -29,6 +29,9 @@ void waker_drop(const void* p) {
 
 // Stores COMPLETE and wakes the joiner. The output was written by the caller.
 void complete(TaskHeader* t) noexcept {
+  // The load and the failure order are relaxed: the CAS re-reads. Success acq_rel: release
+  // publishes the output to the acquire loads of state in JoinHandle, block_on and
+  // task_shutdown(); acquire takes in the writes of wakers that set bits meanwhile.
   std::uint32_t s = t->state.load(std::memory_order_relaxed);
   while (!t->state.compare_exchange_weak(s, (s & ~(kRunning | kNotified)) | kComplete,
                                          std::memory_order_acq_rel, std::memory_order_relaxed)) {
@@ -45,6 +48,10 @@ void complete(TaskHeader* t) noexcept {
 
 const WakerVTable task_waker_vtable{&waker_clone, &waker_wake, &waker_wake_by_ref, &waker_drop};
 
+// The CASes setting NOTIFIED are acq_rel: release pairs with the acquire CASes in task_run()
+// (the poller that clears NOTIFIED or RUNNING sees what the waker wrote before waking, so the
+// next poll observes it); acquire pairs with task_run()'s releases. The loads are acquire to
+// match (relaxed would do: every path re-checks with a CAS).
 void task_wake_by_ref(TaskHeader* t) noexcept {
   std::uint32_t s = t->state.load(std::memory_order_acquire);
   for (;;) {
@@ -65,10 +72,14 @@ void task_wake_by_ref(TaskHeader* t) noexcept {
 }
 
 void task_abort(TaskHeader* t) noexcept {
+  // acq_rel: the flag is read by task_run()'s acquire CAS; acquire for the COMPLETE check.
   std::uint32_t s = t->state.fetch_or(kCancelled, std::memory_order_acq_rel);
   if (!(s & kComplete)) task_wake_by_ref(t);
 }
 
+// acq_rel CASes: acquire pairs with the wakers' release CASes (see task_wake_by_ref()) and with
+// the previous poll's release of RUNNING below (a task polled on another worker last time);
+// release publishes this poll's writes to the next poller and to wakers.
 RunResult task_run(TaskHeader* t) noexcept {
   std::uint32_t s = t->state.load(std::memory_order_acquire);
   for (;;) {
@@ -105,6 +116,7 @@ RunResult task_run(TaskHeader* t) noexcept {
 }
 
 void task_shutdown(TaskHeader* t) noexcept {
+  // acquire: pairs with the release CAS in complete().
   if (t->state.load(std::memory_order_acquire) & kComplete) return;
   t->vtable->cancel(t);
   complete(t);

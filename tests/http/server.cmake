@@ -11,3 +11,5 @@ if(STRATA_BUILD_EXAMPLES)
     set_tests_properties(http_real_clients_w${workers} PROPERTIES LABELS "http;integration" TIMEOUT 120)
   endforeach()
 endif()
+# The server against RFC 9110/9112 statuses, broken bodies, pipelining and memory after bursts.
+strata_test(http_server_conformance_test LABELS http SOURCES http/server_conformance_test.cpp)

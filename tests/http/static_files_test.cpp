@@ -1,6 +1,7 @@
 // http::StaticFiles behind the real http::Server over loopback, on a directory tree made by the
 // test: content and headers, an 8 MiB file through sendfile, HEAD, conditional requests (304,
-// 412), ranges (206, 416, If-Range), MIME types, directories (redirect, index, listing), every
+// 412), ranges (206, 416, If-Range, multipart/byteranges parsed and compared with the file,
+// coalescing, the range limit), MIME types, directories (redirect, index, listing), every
 // path-traversal vector (with openat2 and with the /proc/self/fd fallback), symlinks, errors,
 // descriptor leaks, and curl as a real client.
 #include "strata/http/static_files.hpp"
@@ -134,9 +135,12 @@ std::shared_ptr<http::Router> make_router(bool use_openat2) {
   http::StaticFilesOptions cached = plain;
   cached.cache_control = "no-cache";
   cached.serve_dotfiles = true;
+  http::StaticFilesOptions no_ranges = plain;
+  no_ranges.max_ranges = 0;
   r->get("/static/*path", http::StaticFiles(tree().root, plain))
       .get("/list/*file", http::StaticFiles(tree().root, listing))
       .get("/cached/*path", http::StaticFiles(tree().root, cached))
+      .get("/noranges/*path", http::StaticFiles(tree().root, no_ranges))
       .get("/ping", ping)
       .fallback(http::StaticFiles(tree().root, plain));  // no params: req.path()
   return r;
@@ -258,9 +262,11 @@ Task<void> head_has_length_no_body(net::SocketAddr addr) {
   EXPECT_EQ(r->headers["content-length"], std::to_string(8u << 20));
   EXPECT_EQ(r->headers["etag"], etag_for(8u << 20));
   EXPECT_EQ(r->body, "");
-  FETCH(g, addr, "/static/hello.txt", "Range: bytes=0-1\r\n", "HEAD");  // Range: GET only
-  EXPECT_EQ(g->status, 200);
-  EXPECT_EQ(g->headers["content-length"], "21");
+  FETCH(g, addr, "/static/hello.txt", "Range: bytes=0-1\r\n", "HEAD");  // as nginx: ranges too
+  EXPECT_EQ(g->status, 206);
+  EXPECT_EQ(g->headers["content-length"], "2");
+  EXPECT_EQ(g->headers["content-range"], "bytes 0-1/21");
+  EXPECT_EQ(g->body, "");
 }
 TEST(StaticFiles, head_announces_length_without_body) {
   run_current(with_static(head_has_length_no_body, true));
@@ -344,8 +350,7 @@ Task<void> ranges(net::SocketAddr addr) {
       {"Range: bytes=21-\r\n", 416, "", "bytes */21"},
       {"Range: bytes=1000-2000\r\n", 416, "", "bytes */21"},
       {"Range: bytes=-0\r\n", 416, "", "bytes */21"},
-      {"Range: bytes=0-1,3-4\r\n", 200, body, ""},  // several ranges: the whole file
-      {"Range: bytes=5-2\r\n", 200, body, ""},      // invalid: ignored
+      {"Range: bytes=5-2\r\n", 200, body, ""},  // invalid: ignored
       {"Range: bytes=abc\r\n", 200, body, ""},
       {"Range: bytes=1-2-3\r\n", 200, body, ""},
       {"Range: items=0-1\r\n", 200, body, ""},
@@ -377,6 +382,243 @@ Task<void> ranges(net::SocketAddr addr) {
 }
 TEST(StaticFiles, range_requests_206_416_and_if_range) {
   run_current(with_static(ranges, true));
+}
+
+// --- multipart/byteranges ----------------------------------------------------------------------
+
+// One part of a multipart/byteranges body, with the range its Content-Range names.
+struct Part {
+  std::string content_type, content_range, data;
+  std::uint64_t first = 0, last = 0, size = 0;
+};
+
+// The boundary of `multipart/byteranges; boundary=B`, or "" if the type is another.
+std::string boundary_of(const std::string& content_type) {
+  const std::string prefix = "multipart/byteranges; boundary=";
+  if (!content_type.starts_with(prefix)) return "";
+  return content_type.substr(prefix.size());
+}
+
+// Parses a multipart/byteranges body strictly (RFC 9110 §14.6 with RFC 2046 delimiters): an
+// empty preamble, `CRLF --B CRLF` before each part, part fields up to an empty line, and the
+// closing `CRLF --B-- CRLF` at the very end. Each part must carry exactly Content-Type and
+// Content-Range. nullopt (with a failure recorded) if anything is off.
+std::optional<std::vector<Part>> parse_multipart(const std::string& body, const std::string& b) {
+  std::vector<Part> parts;
+  const std::string delimiter = "\r\n--" + b;
+  if (b.empty() || !body.starts_with(delimiter)) {
+    ADD_FAILURE() << "no opening delimiter in " << body.substr(0, 100);
+    return std::nullopt;
+  }
+  std::size_t pos = delimiter.size();
+  for (;;) {
+    if (body.compare(pos, 4, "--\r\n") == 0) {
+      if (pos + 4 != body.size()) ADD_FAILURE() << "bytes after the closing delimiter";
+      return pos + 4 == body.size() ? std::optional(parts) : std::nullopt;
+    }
+    if (body.compare(pos, 2, "\r\n") != 0) {
+      ADD_FAILURE() << "delimiter not followed by CRLF at " << pos;
+      return std::nullopt;
+    }
+    pos += 2;
+    const std::size_t fields_end = body.find("\r\n\r\n", pos);
+    if (fields_end == std::string::npos) {
+      ADD_FAILURE() << "part fields never end";
+      return std::nullopt;
+    }
+    Part part;
+    int fields = 0;
+    for (std::size_t at = pos; at < fields_end + 2;) {
+      const std::size_t eol = body.find("\r\n", at);
+      const std::string line = body.substr(at, eol - at);
+      at = eol + 2;
+      const std::size_t colon = line.find(": ");
+      const std::string name = lower(line.substr(0, colon));
+      const std::string value = colon == std::string::npos ? "" : line.substr(colon + 2);
+      ++fields;
+      if (name == "content-type") {
+        part.content_type = value;
+      } else if (name == "content-range") {
+        part.content_range = value;
+        unsigned long long a = 0, z = 0, n = 0;
+        if (std::sscanf(value.c_str(), "bytes %llu-%llu/%llu", &a, &z, &n) != 3) {
+          ADD_FAILURE() << "bad part Content-Range " << value;
+          return std::nullopt;
+        }
+        part.first = a, part.last = z, part.size = n;
+      } else {
+        ADD_FAILURE() << "unexpected part field " << line;
+      }
+    }
+    if (fields != 2 || part.content_range.empty()) {
+      ADD_FAILURE() << "a part needs Content-Type and Content-Range";
+      return std::nullopt;
+    }
+    pos = fields_end + 4;
+    const std::size_t next = body.find(delimiter, pos);
+    if (next == std::string::npos) {
+      ADD_FAILURE() << "no delimiter after a part";
+      return std::nullopt;
+    }
+    part.data = body.substr(pos, next - pos);
+    parts.push_back(std::move(part));
+    pos = next + delimiter.size();
+  }
+}
+
+// A 206 multipart/byteranges response whose parts are exactly `want` ({first, last} pairs, in
+// order) of `file` with MIME type `type`, each part's bytes equal to the file's.
+void expect_byteranges(const RawResponse& r, const std::string& file, const std::string& type,
+                       const std::vector<std::pair<std::uint64_t, std::uint64_t>>& want,
+                       const std::string& what) {
+  EXPECT_EQ(r.status, 206) << what;
+  EXPECT_FALSE(r.chunked) << what;
+  EXPECT_EQ(r.headers.count("content-range"), 0u) << what;
+  EXPECT_EQ(r.headers.at("content-length"), std::to_string(r.body.size())) << what;
+  EXPECT_EQ(r.headers.at("accept-ranges"), "bytes") << what;
+  EXPECT_EQ(r.headers.at("etag"), etag_for(file.size())) << what;
+  const std::string boundary = boundary_of(r.headers.at("content-type"));
+  EXPECT_EQ(boundary.size(), 16u) << r.headers.at("content-type");
+  std::optional<std::vector<Part>> parts = parse_multipart(r.body, boundary);
+  if (!parts) return;
+  ASSERT_EQ(parts->size(), want.size()) << what;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const Part& p = (*parts)[i];
+    EXPECT_EQ(p.content_type, type) << what;
+    EXPECT_EQ(p.first, want[i].first) << what << " part " << i;
+    EXPECT_EQ(p.last, want[i].second) << what << " part " << i;
+    EXPECT_EQ(p.size, file.size()) << what;
+    EXPECT_TRUE(p.data == file.substr(p.first, p.last - p.first + 1))
+        << what << " part " << i << " differs from the file";
+  }
+}
+
+Task<void> multipart(net::SocketAddr addr) {
+  const std::string hello = "Hello, static world!\n";
+  const std::string text = "text/plain; charset=utf-8";
+  struct Case {
+    std::string range;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> parts;
+  };
+  const Case cases[] = {
+      {"bytes=0-1,5-6", {{0, 1}, {5, 6}}},
+      {"bytes=-3,0-1", {{18, 20}, {0, 1}}},                // the order of the request
+      {"bytes=0-4,2-8,20-", {{0, 8}, {20, 20}}},           // overlapping: coalesced
+      {"bytes=0-1,2-3,10-11,9-9", {{0, 3}, {9, 11}}},      // adjacent: coalesced
+      {"bytes=10-11,0-1,4-5,2-3", {{10, 11}, {0, 5}}},     // one bridging two
+      {"bytes=100-200,0-1,50-,-0,3-4", {{0, 1}, {3, 4}}},  // unsatisfiable ones dropped
+      {"bytes=0-1, ,3-4", {{0, 1}, {3, 4}}},               // empty list elements
+      {"bytes= 0-1 ,\t3-4 ", {{0, 1}, {3, 4}}},            // OWS around elements
+      {"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14,16-16,18-18,20-20,0-0,2-2,4-4,6-6,8-8",
+       {{0, 0},
+        {2, 2},
+        {4, 4},
+        {6, 6},
+        {8, 8},
+        {10, 10},
+        {12, 12},
+        {14, 14},
+        {16, 16},
+        {18, 18},
+        {20, 20}}},  // 16 range-specs: the limit
+  };
+  for (const Case& c : cases) {
+    FETCH(r, addr, "/static/hello.txt", "Range: " + c.range + "\r\n");
+    expect_byteranges(*r, hello, text, c.parts, c.range);
+  }
+
+  // Byte-exact parts of the 8 MiB file, each larger than the 64 KiB read buffer.
+  FETCH(big, addr, "/static/big.bin",
+        "Range: bytes=-70000,0-99,1000000-2999999,4000000-4200000\r\n");
+  expect_byteranges(
+      *big, tree().big, "application/octet-stream",
+      {{(8u << 20) - 70000, (8u << 20) - 1}, {0, 99}, {1000000, 2999999}, {4000000, 4200000}},
+      "big.bin");
+
+  // Each response has its own boundary.
+  FETCH(again, addr, "/static/hello.txt", "Range: bytes=0-1,5-6\r\n");
+  FETCH(third, addr, "/static/hello.txt", "Range: bytes=0-1,5-6\r\n");
+  EXPECT_NE(again->headers["content-type"], third->headers["content-type"]);
+  EXPECT_EQ(again->headers["content-length"], third->headers["content-length"]);
+}
+TEST(StaticFiles, several_ranges_give_multipart_byteranges) {
+  run_current(with_static(multipart, true), 30s);
+}
+
+Task<void> multipart_edges(net::SocketAddr addr) {
+  const std::string hello = "Hello, static world!\n";
+  const std::string etag = etag_for(21);
+  struct Case {
+    std::string headers;
+    int status;
+    std::string content;  // the body of a 200 or a single-part 206
+    std::string content_range;
+  };
+  const Case cases[] = {
+      // coalesced into one range: a plain 206, by sendfile
+      {"Range: bytes=0-4,2-6\r\n", 206, "Hello, ", "bytes 0-6/21"},
+      {"Range: bytes=10-12,0-4,5-9\r\n", 206, "Hello, static", "bytes 0-12/21"},
+      {"Range: bytes=0-,0-,0-,0-,0-,0-,0-,0-,0-,0-,0-,0-,0-,0-,0-,0-\r\n", 206, hello,
+       "bytes 0-20/21"},  // the "many overlapping ranges" attack: one part
+      {"Range: bytes=100-,2-3\r\n", 206, "ll", "bytes 2-3/21"},  // the only satisfiable one
+      // 17 range-specs: more than max_ranges, ignored (nginx's max_ranges)
+      {"Range: bytes=0-0,1-1,2-2,3-3,4-4,5-5,6-6,7-7,8-8,9-9,10-10,11-11,12-12,13-13,14-14,"
+       "15-15,16-16\r\n",
+       200, hello, ""},
+      {"Range: bytes=0-0,1-1,2-2,3-3,4-4,5-5,6-6,7-7,8-8,9-9,10-10,11-11,12-12,13-13,14-14,"
+       "15-15,100-\r\n",
+       200, hello, ""},  // unsatisfiable ones count too
+      // none satisfiable: 416
+      {"Range: bytes=100-200,30-,-0\r\n", 416, "", "bytes */21"},
+      {"Range: bytes=21-,21-\r\n", 416, "", "bytes */21"},
+      // one malformed range-spec: the whole header is ignored
+      {"Range: bytes=0-1,abc\r\n", 200, hello, ""},
+      {"Range: bytes=0-1,5-2\r\n", 200, hello, ""},
+      {"Range: bytes=,\r\n", 200, hello, ""},  // no range-spec at all
+      // If-Range: a mismatch gives the whole file
+      {"Range: bytes=0-1,5-6\r\nIf-Range: \"old\"\r\n", 200, hello, ""},
+      {"Range: bytes=0-1,5-6\r\nIf-Range: Wed, 01 Jan 2020 00:00:00 GMT\r\n", 200, hello, ""},
+  };
+  for (const Case& c : cases) {
+    FETCH(r, addr, "/static/hello.txt", c.headers);
+    EXPECT_EQ(r->status, c.status) << c.headers;
+    if (c.status != 416) {
+      EXPECT_EQ(r->headers["content-type"], "text/plain; charset=utf-8") << c.headers;
+      EXPECT_EQ(r->body, c.content) << c.headers;
+    }
+    if (c.content_range.empty()) {
+      EXPECT_EQ(r->headers.count("content-range"), 0u) << c.headers;
+    } else {
+      EXPECT_EQ(r->headers["content-range"], c.content_range) << c.headers;
+    }
+  }
+  // If-Range that matches: the ranges are served.
+  FETCH(m, addr, "/static/hello.txt", "Range: bytes=0-1,5-6\r\nIf-Range: " + etag + "\r\n");
+  expect_byteranges(*m, hello, "text/plain; charset=utf-8", {{0, 1}, {5, 6}}, "If-Range");
+  FETCH(d, addr, "/static/hello.txt",
+        "Range: bytes=0-1,5-6\r\nIf-Range: " + last_modified() + "\r\n");
+  expect_byteranges(*d, hello, "text/plain; charset=utf-8", {{0, 1}, {5, 6}}, "If-Range date");
+
+  // HEAD: the headers of the GET (the same Content-Length), no body.
+  FETCH(get, addr, "/static/big.bin", "Range: bytes=0-99,5000-\r\n");
+  FETCH(head, addr, "/static/big.bin", "Range: bytes=0-99,5000-\r\n", "HEAD");
+  expect_byteranges(*get, tree().big, "application/octet-stream", {{0, 99}, {5000, (8u << 20) - 1}},
+                    "GET");
+  EXPECT_EQ(head->status, 206);
+  EXPECT_EQ(head->body, "");
+  EXPECT_EQ(head->headers["content-length"], get->headers["content-length"]);
+  EXPECT_NE(boundary_of(head->headers["content-type"]), "");
+  EXPECT_EQ(head->headers.count("content-range"), 0u);
+  EXPECT_EQ(head->headers["etag"], etag_for(8u << 20));
+
+  // max_ranges = 0: Range is ignored and not advertised.
+  FETCH(off, addr, "/noranges/hello.txt", "Range: bytes=0-1\r\n");
+  EXPECT_EQ(off->status, 200);
+  EXPECT_EQ(off->body, hello);
+  EXPECT_EQ(off->headers.count("accept-ranges"), 0u);
+}
+TEST(StaticFiles, multipart_coalescing_limits_416_if_range_and_head) {
+  run_current(with_static(multipart_edges, true), 30s);
 }
 
 // --- directories -----------------------------------------------------------------------------
@@ -578,15 +820,16 @@ std::size_t open_fds() {
 // Clients that hang up in the middle of an 8 MiB body: the server's sendfile then fails
 // (ECONNRESET, or EPIPE when the client's FIN came first), which must end that connection only —
 // never a SIGPIPE for the process (sendfile(2) has no MSG_NOSIGNAL: the transport must guard
-// it) — and the file's descriptor must still be closed.
-Task<void> client_hangs_up_mid_file(net::SocketAddr addr) {
+// it) — and the file's descriptor must still be closed. `extra`: more header lines (a Range
+// header makes the body a multipart stream, written by write(2) instead).
+Task<void> hang_ups(net::SocketAddr addr, std::string extra) {
   FETCH(warm, addr, "/ping");
   co_await sleep(20ms);  // the server has closed its side of that connection
   const std::size_t before = open_fds();
   for (int i = 0; i < 20; ++i) {
     auto c = co_await connect(addr);
     CO_ASSERT_OK(c);
-    CO_ASSERT_OK(co_await c->send("GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
+    CO_ASSERT_OK(co_await c->send("GET /static/big.bin HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n"));
     if (i % 2 == 0) continue;  // FIN before any response byte: the server is in CLOSE_WAIT
     char buf[4096];
     auto n = co_await io::read(c->stream(), as_writable_bytes(std::span(buf)));
@@ -600,6 +843,13 @@ Task<void> client_hangs_up_mid_file(net::SocketAddr addr) {
   EXPECT_EQ(open_fds(), before);
 }
 
+Task<void> client_hangs_up_mid_file(net::SocketAddr addr) {
+  co_await hang_ups(addr, "");
+}
+Task<void> client_hangs_up_mid_multipart(net::SocketAddr addr) {
+  co_await hang_ups(addr, "Range: bytes=0-99,1000-\r\n");
+}
+
 Task<void> no_fd_leak(net::SocketAddr addr) {
   auto c = co_await connect(addr);
   CO_ASSERT_OK(c);
@@ -610,6 +860,8 @@ Task<void> no_fd_leak(net::SocketAddr addr) {
       {"/static/hello.txt", "If-None-Match: " + etag + "\r\n"},
       {"/static/hello.txt", "If-Match: \"x\"\r\n"},
       {"/static/hello.txt", "Range: bytes=500-\r\n"},
+      {"/static/big.bin", "Range: bytes=0-99,200000-300000\r\n"},  // multipart
+      {"/static/hello.txt", "Range: bytes=500-,600-\r\n"},
       {"/static/sub", ""},
       {"/static/sub/", ""},
       {"/static/nosub/", ""},
@@ -642,6 +894,9 @@ Task<void> no_fd_leak(net::SocketAddr addr) {
 }
 TEST(StaticFiles, client_hanging_up_mid_file_ends_only_its_connection) {
   run_current(with_static(client_hangs_up_mid_file, true));
+}
+TEST(StaticFiles, client_hanging_up_mid_multipart_ends_only_its_connection) {
+  run_current(with_static(client_hangs_up_mid_multipart, true));
 }
 TEST(StaticFiles, every_path_closes_its_descriptors) {
   run_current(with_static(no_fd_leak, true));
@@ -686,6 +941,16 @@ Task<void> with_curl(net::SocketAddr addr) {
   if (range.status == 127) ADD_FAILURE() << "curl is not installed (scripts/bootstrap installs it)";
   EXPECT_EQ(range.status, 0);
   EXPECT_EQ(range.out, "static 206");
+  Curl multi = co_await curl("-r 0-1,5-6 -D - " + url + "/static/hello.txt");
+  EXPECT_EQ(multi.status, 0);
+  EXPECT_NE(multi.out.find("HTTP/1.1 206 Partial Content\r\n"), std::string::npos) << multi.out;
+  const std::size_t type = multi.out.find("multipart/byteranges; boundary=");
+  CO_ASSERT_TRUE(type != std::string::npos);
+  const std::string boundary = multi.out.substr(type + 31, 16);
+  const std::string part = "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes ";
+  EXPECT_TRUE(multi.out.ends_with("\r\n\r\n\r\n--" + boundary + part + "0-1/21\r\n\r\nHe\r\n--" +
+                                  boundary + part + "5-6/21\r\n\r\n, \r\n--" + boundary + "--\r\n"))
+      << multi.out;
   Curl z = co_await curl("-z '" + last_modified() + "' -o /dev/null -w '%{http_code}' " + url +
                          "/static/hello.txt");
   EXPECT_EQ(z.out, "304");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "strata/rt.hpp"
+#include "test_util.hpp"
 
 namespace strata {
 namespace {
@@ -127,18 +128,18 @@ TEST(BlockInPlace, CurrentThreadRuntimeRefusesOutsideARuntimeRunsInline) {
 }
 
 // Many tasks block at once on two workers while others ping each other: every blocking call
-// returns, every ping arrives, and the cores end up back with worker loops.
+// returns, every ping arrives, and the cores end up back with worker loops. 50 rounds (scaled).
 TEST(BlockInPlace, StressManyConcurrentCallsWithTrafficAround) {
   Runtime rt(RuntimeConfig::multi_thread(2));
   constexpr int kBlockers = 64;
   constexpr int kPingers = 64;
-  constexpr int kRounds = 50;
-  long total = rt.block_on([]() -> Task<long> {
+  const int rounds = static_cast<int>(test::stress_iters(50));
+  long total = rt.block_on([](int n_rounds) -> Task<long> {
     std::vector<JoinHandle<long>> hs;
     for (int i = 0; i < kBlockers; ++i) {
-      hs.push_back(spawn([](int id) -> Task<long> {
+      hs.push_back(spawn([](int id, int blocks) -> Task<long> {
         long sum = 0;
-        for (int r = 0; r < kRounds / 10; ++r) {
+        for (int r = 0; r < blocks; ++r) {
           sum += block_in_place([id] {
             std::this_thread::sleep_for(100us);
             return static_cast<long>(id);
@@ -146,24 +147,24 @@ TEST(BlockInPlace, StressManyConcurrentCallsWithTrafficAround) {
           co_await yield_now();
         }
         co_return sum;
-      }(i)));
+      }(i, n_rounds / 10)));
     }
     for (int i = 0; i < kPingers; ++i) {
-      hs.push_back(spawn([]() -> Task<long> {
+      hs.push_back(spawn([](int pings) -> Task<long> {
         long n = 0;
-        for (int r = 0; r < kRounds; ++r) {
+        for (int r = 0; r < pings; ++r) {
           co_await yield_now();
           ++n;
         }
         co_return n;
-      }()));
+      }(n_rounds)));
     }
     long sum = 0;
     for (auto& h : hs) sum += *(co_await h);
     co_return sum;
-  }());
-  long expected = static_cast<long>(kPingers) * kRounds;
-  for (int i = 0; i < kBlockers; ++i) expected += static_cast<long>(i) * (kRounds / 10);
+  }(rounds));
+  long expected = static_cast<long>(kPingers) * rounds;
+  for (int i = 0; i < kBlockers; ++i) expected += static_cast<long>(i) * (rounds / 10);
   EXPECT_EQ(total, expected);
 }
 

@@ -83,7 +83,7 @@ TEST(MultiThread, FanOutSpawnsComputeTheRightAnswer) {
 
 TEST(MultiThread, WorkIsSpreadOverWorkers) {
   Runtime rt(RuntimeConfig::multi_thread(2));
-  // Tasks that block their thread for a moment force the idle worker to steal.
+  // Tasks that block their thread for a moment force the idle worker to take some.
   auto ids = rt.block_on([]() -> Task<std::set<std::thread::id>> {
     std::vector<JoinHandle<std::thread::id>> hs;
     for (int i = 0; i < 64; ++i) {
@@ -97,36 +97,93 @@ TEST(MultiThread, WorkIsSpreadOverWorkers) {
     co_return seen;
   }());
   EXPECT_EQ(ids.size(), 2u);
+  // The idle worker got its tasks by stealing or, once the spawner's queue overflowed (the q4
+  // build's 4-task queue always does), from the injection queue.
   auto m = rt.metrics();
-  EXPECT_GT(m.worker[0].steals + m.worker[1].steals, 0u);
+  std::uint64_t moved = 0;
+  for (const auto& w : m.worker) moved += w.steals + w.overflows;
+  EXPECT_GT(moved, 0u);
+}
+
+// One worker spawning 1,000 tasks without yielding fills its local queue (256 tasks, 4 in the q4
+// build): half of it moves to the injection queue each time, and every task still runs once.
+TEST(MultiThread, AFullLocalQueueOverflowsToTheInjectionQueue) {
+  Runtime rt(RuntimeConfig::multi_thread(1));
+  constexpr int kTasks = 1000;
+  std::atomic<int> ran{0};
+  rt.block_on([](std::atomic<int>* r) -> Task<void> {
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < kTasks; ++i) {
+      hs.push_back(spawn([](std::atomic<int>* r2) -> Task<void> {
+        r2->fetch_add(1, std::memory_order_relaxed);
+        co_return;
+      }(r)));
+    }
+    for (auto& h : hs) co_await h;
+  }(&ran));
+  EXPECT_EQ(ran.load(), kTasks);
+  EXPECT_GE(rt.metrics().worker[0].overflows, 1u);
+}
+
+// A task spawns 200 tasks and then holds its worker until all but one ran (the newest sits in the
+// worker's LIFO slot, which nobody else may take). Whatever is left in that worker's queue can
+// only reach the other worker by a steal, so at least one steal must happen.
+TEST(MultiThread, ABusyWorkersQueueIsStolenFrom) {
+  Runtime rt(RuntimeConfig::multi_thread(2));
+  constexpr int kTasks = 200;
+  std::atomic<int> ran{0};
+  const bool all_but_one_ran = rt.block_on([](std::atomic<int>* r) -> Task<bool> {
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < kTasks; ++i) {
+      hs.push_back(spawn([](std::atomic<int>* r2) -> Task<void> {
+        r2->fetch_add(1, std::memory_order_relaxed);
+        co_return;
+      }(r)));
+    }
+    const auto limit = std::chrono::steady_clock::now() + 60s;
+    while (r->load(std::memory_order_relaxed) < kTasks - 1 &&
+           std::chrono::steady_clock::now() < limit) {
+      std::this_thread::yield();
+    }
+    const bool ok = r->load(std::memory_order_relaxed) >= kTasks - 1;
+    for (auto& h : hs) co_await h;
+    co_return ok;
+  }(&ran));
+  EXPECT_TRUE(all_but_one_ran);
+  EXPECT_EQ(ran.load(), kTasks);
+  auto m = rt.metrics();
+  EXPECT_GE(m.worker[0].steals + m.worker[1].steals, 1u);
 }
 
 TEST(MultiThread, PingPongAcrossTasksNeverLosesAWakeup) {
   Runtime rt(RuntimeConfig::multi_thread(2));
-  constexpr int kPairs = 50, kRounds = 2000;
-  int done = rt.block_on([]() -> Task<int> {
+  constexpr int kPairs = 50;
+  const int rounds = static_cast<int>(test::stress_iters(2000));
+  int done = rt.block_on([](int n_rounds) -> Task<int> {
     std::vector<JoinHandle<int>> hs;
     for (int p = 0; p < kPairs; ++p) {
       auto a = std::make_shared<Notify>(), b = std::make_shared<Notify>();
-      hs.push_back(spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2) -> Task<int> {
-        for (int i = 0; i < kRounds; ++i) {
-          a2->notify_one();
-          co_await b2->notified();
-        }
-        co_return 1;
-      }(a, b)));
-      hs.push_back(spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2) -> Task<int> {
-        for (int i = 0; i < kRounds; ++i) {
-          co_await a2->notified();
-          b2->notify_one();
-        }
-        co_return 1;
-      }(a, b)));
+      hs.push_back(
+          spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2, int n) -> Task<int> {
+            for (int i = 0; i < n; ++i) {
+              a2->notify_one();
+              co_await b2->notified();
+            }
+            co_return 1;
+          }(a, b, n_rounds)));
+      hs.push_back(
+          spawn([](std::shared_ptr<Notify> a2, std::shared_ptr<Notify> b2, int n) -> Task<int> {
+            for (int i = 0; i < n; ++i) {
+              co_await a2->notified();
+              b2->notify_one();
+            }
+            co_return 1;
+          }(a, b, n_rounds)));
     }
     int n = 0;
     for (auto& h : hs) n += *(co_await h);
     co_return n;
-  }());
+  }(rounds));
   EXPECT_EQ(done, 2 * kPairs);
 }
 

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -9,6 +12,26 @@
 #include "strata/rt.hpp"
 
 namespace strata::test {
+
+// The size of a stress loop: `n` (the CI-sized default) times STRATA_STRESS_SCALE, a positive
+// number read once from the environment (default 1). A soak run sets e.g. STRATA_STRESS_SCALE=100;
+// 0.1 shrinks a run (never below one iteration). A malformed value aborts rather than quietly
+// running the default.
+inline std::uint64_t stress_iters(std::uint64_t n) {
+  static const double scale = [] {
+    const char* s = std::getenv("STRATA_STRESS_SCALE");
+    if (!s || !*s) return 1.0;
+    char* end = nullptr;
+    const double v = std::strtod(s, &end);
+    if (end == s || *end != '\0' || !(v > 0)) {
+      std::fprintf(stderr, "STRATA_STRESS_SCALE=%s: expected a positive number\n", s);
+      std::abort();
+    }
+    return v;
+  }();
+  const double scaled = static_cast<double>(n) * scale;
+  return scaled < 1 ? 1 : static_cast<std::uint64_t>(scaled);
+}
 
 // Note: the futures below have constructors on purpose. g++ 12 destroys an *aggregate*
 // temporary with non-trivial members twice when it is brace-initialised inside a co_await

@@ -1,7 +1,8 @@
 // detail::TimerWheel, tested directly as a data structure against a simple model: every entry
 // fires exactly once, never before its deadline, at the first advance() whose `now` reaches it,
 // and in non-decreasing deadline order; removed entries never fire; next_expiration() never
-// overshoots the earliest deadline.
+// overshoots the earliest deadline; validate() finds no broken invariant after any advance, and
+// does find each kind of corruption planted in a wheel.
 #include "strata/rt/timer_wheel.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <queue>
 #include <random>
 #include <sstream>
+#include <string>
 #include <vector>
 
 namespace strata::detail {
@@ -83,6 +85,11 @@ class Harness {
 
   // Post-conditions of an advance to `now`.
   void check(std::uint64_t now) {
+    // A full validate() is O(size): on big wheels every 16th check does it, so that the
+    // million-entry run stays within a few seconds.
+    if (wheel_.size() <= 20'000 || ++checks_ % 16 == 0) {
+      if (const char* why = wheel_.validate()) fail() << "validate() at now=" << now << ": " << why;
+    }
     if (wheel_.elapsed() != now) fail() << "elapsed " << wheel_.elapsed() << " != now " << now;
     if (wheel_.size() != pending_) fail() << "size " << wheel_.size() << " != model " << pending_;
     while (!heap_.empty() && status_[heap_.top().second] != kPending) heap_.pop();
@@ -130,6 +137,7 @@ class Harness {
   std::size_t pending_ = 0;
   std::size_t fired_ = 0;
   std::size_t errors_ = 0;
+  std::size_t checks_ = 0;
 };
 
 // Deadlines spread over every level: mostly near, some far.
@@ -222,6 +230,65 @@ TEST(TimerWheel, InterleavedInsertsRemovesAndAdvancesMatchTheModel) {
   EXPECT_EQ(h.errors(), 0u);
   EXPECT_EQ(h.pending(), 0u);
   EXPECT_GT(h.fired(), kN / 2);
+}
+
+// A wheel whose entries an outside hand corrupts, one invariant at a time; each corruption is
+// undone before the next so that validate() must name the right one.
+TEST(TimerWheel, ValidateReportsEachBrokenInvariant) {
+  TimerWheel w;
+  std::vector<TimerEntry> es(3);
+  es[0].deadline = 10;    // level 0
+  es[1].deadline = 10;    // same slot, ahead of es[0] in the list
+  es[2].deadline = 5000;  // level 2
+  for (auto& e : es) ASSERT_TRUE(w.insert(&e));
+  ASSERT_EQ(w.validate(), nullptr);
+  ASSERT_EQ(es[1].next, &es[0]);
+  auto expect_broken = [&](const char* what) {
+    const char* why = w.validate();
+    ASSERT_NE(why, nullptr) << what;
+    EXPECT_NE(std::string(why).find(what), std::string::npos) << why;
+  };
+
+  es[2].deadline = 5000 + 64 * 64;  // belongs in a later level-2 slot
+  expect_broken("not in the slot its deadline maps to");
+  es[2].deadline = 4000;  // its slot starts at 4096: it would fire late
+  expect_broken("starts after its deadline");
+  es[2].deadline = 5000;
+
+  es[0].slot = 11;
+  expect_broken("level/slot name another list");
+  es[0].slot = 10;
+
+  es[0].prev = nullptr;
+  expect_broken("next entry's prev link does not point back");
+  es[0].prev = &es[1];
+
+  es[1].prev = &es[0];
+  expect_broken("head of a slot list has a prev link");
+  es[1].prev = nullptr;
+
+  es[1].next = nullptr;  // drops es[0] from the list
+  expect_broken("size() counts more entries");
+  es[1].next = &es[0];
+
+  es[0].next = &es[1];  // a cycle
+  expect_broken("next entry's prev link does not point back");
+  es[0].next = nullptr;
+
+  es[0].linked = false;
+  expect_broken("not marked linked");
+  es[0].linked = true;
+
+  w.advance(5, [](TimerEntry*) { ADD_FAILURE() << "nothing due"; });
+  es[0].deadline = 5;  // as if due and not fired
+  expect_broken("due at or before elapsed()");
+  es[0].deadline = 10;
+
+  EXPECT_EQ(w.validate(), nullptr);
+  std::size_t fired = 0;
+  w.advance(5000, [&](TimerEntry*) { ++fired; });
+  EXPECT_EQ(fired, 3u);
+  EXPECT_EQ(w.validate(), nullptr);
 }
 
 TEST(TimerWheel, NextExpirationOfEmptyWheelIsNone) {

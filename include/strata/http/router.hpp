@@ -23,7 +23,7 @@
 
 #include "strata/http/method.hpp"
 #include "strata/http/route_tree.hpp"
-#include "strata/http/server.hpp"
+#include "strata/http/service.hpp"
 
 namespace strata::http {
 

@@ -35,9 +35,11 @@
 #include <memory>
 #include <string>
 
-#include "strata/http/h1/limits.hpp"
+#include "strata/http/access_log.hpp"
+#include "strata/http/h1/connection_config.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
+#include "strata/http/service.hpp"
 #include "strata/net/socket_addr.hpp"
 #include "strata/net/tcp_listener.hpp"
 #include "strata/rt/task.hpp"
@@ -45,40 +47,10 @@
 
 namespace strata::http {
 
-// What a server runs for each request. Implementations: Router, service_fn().
-class Service {
- public:
-  virtual ~Service() = default;
-  // Answers one request. Throwing or failing to read the body answers 500 and closes.
-  virtual Task<Response> handle(Request& req) = 0;
-};
-
-// Wraps a callable `Task<Response>(Request&)` (function, lambda object, ...) as a Service. The
-// callable is stored in the service, so a lambda's captures live as long as the server.
-template <class F>
-class FnService final : public Service {
- public:
-  explicit FnService(F f) : f_(std::move(f)) {}
-  Task<Response> handle(Request& req) override { return f_(req); }
-
- private:
-  F f_;
-};
-template <class F>
-std::shared_ptr<Service> service_fn(F f) {
-  return std::make_shared<FnService<F>>(std::move(f));
-}
-
-// One line of the access log, handed to ServerConfig::access_log after each response.
-struct AccessLogEntry {
-  const net::SocketAddr& peer;
-  const Request& request;
-  StatusCode status;
-  std::uint64_t body_bytes;  // response body bytes written
-  Duration elapsed;          // from the complete request head to the last byte written
-};
-
-struct ServerConfig {
+// A server's settings: the listeners' own, and everything each connection needs (deadlines,
+// limits, Server header, access log: h1::ConnectionConfig, whose fields are used directly, as
+// in `config.idle_timeout = 5s`).
+struct ServerConfig : h1::ConnectionConfig {
   // Listening sockets on the address (SO_REUSEPORT when > 1); the kernel spreads connections
   // across them. Listener k is registered with worker k's reactor (strata::WorkerAffinity), so
   // its accept loop and the connections it accepts live on worker k. 0 = one per worker of the
@@ -87,25 +59,8 @@ struct ServerConfig {
   int backlog = 4096;
   // Open connections at most; accept() pauses at the limit.
   std::size_t max_connections = 100000;
-  // Deadlines: a request head must arrive within header_timeout of its first byte (408 + close);
-  // a keep-alive connection may sit idle for idle_timeout; each body read and each write must
-  // make progress within body_timeout / write_timeout.
-  Duration header_timeout = std::chrono::seconds(10);
-  Duration idle_timeout = std::chrono::seconds(60);
-  Duration body_timeout = std::chrono::seconds(30);
-  Duration write_timeout = std::chrono::seconds(30);
-  // Head limits (431 / 414 / 400), and the largest request body accepted (413).
-  h1::Limits limits{};
-  std::uint64_t max_body_bytes = 64ull << 20;
-  // Unread request body a connection discards after a response to stay keep-alive; beyond it
-  // the connection is closed instead (like hyper/Go).
-  std::uint64_t max_drain_bytes = 256 * 1024;
-  // The value of the Server header ("" = none).
-  std::string server_header;
   // TCP_NODELAY on accepted sockets (responses are written in one batch anyway).
   bool nodelay = true;
-  // Called after each response (from the connection's task; keep it cheap).
-  std::function<void(const AccessLogEntry&)> access_log;
 };
 
 // Counters of one server (atomics; readable at any time).

@@ -1,6 +1,7 @@
 // http::StaticFiles: serves the files under a root directory (like Go's http.FileServer,
 // tower-http's ServeDir or nginx's `root`), zero-copy: the body is the open file and the server
-// sends it with sendfile(2).
+// sends it with sendfile(2). A multipart/byteranges body (several ranges) is the exception: it
+// is a BodyStream that reads the ranges with pread(2) into one pooled 64 KiB buffer at a time.
 //
 //   http::Router router;
 //   router.get("/static/*path", http::StaticFiles("/var/www"));      // GET and HEAD
@@ -12,15 +13,24 @@
 // What it answers (GET and HEAD; other methods 405 with `Allow: GET, HEAD`):
 // - a regular file: 200 with Content-Type (mime_type_for), Content-Length (from the body),
 //   Last-Modified (mtime), ETag `"<hex mtime ns>-<hex size>"` (strong: any write changes mtime;
-//   no inode, so replicas of one tree agree), Accept-Ranges: bytes and the configured
-//   Cache-Control;
+//   no inode, so replicas of one tree agree), Accept-Ranges: bytes (unless options.max_ranges
+//   is 0) and the configured Cache-Control;
 // - conditional requests, RFC 9110 §13.2.2 order: If-Match (strong) / If-Unmodified-Since -> 412,
 //   If-None-Match (weak, `*`, lists) / If-Modified-Since (only without If-None-Match) -> 304,
 //   which keeps ETag, Last-Modified and Cache-Control and has no body;
-// - Range (GET only, RFC 9110 §14): one range `a-b`, `a-` or `-n` -> 206 with Content-Range;
-//   unsatisfiable -> 416 with `Content-Range: bytes */size`; several ranges or a malformed
-//   header -> the whole file, 200 (the RFC lets a server ignore Range; no multipart/byteranges);
-//   If-Range (an ETag compared strongly, or a date equal to Last-Modified) else 200;
+// - Range (RFC 9110 §14; on GET and, as nginx and Go's http.ServeContent do, on HEAD, which
+//   then gets the headers a GET would (§9.3.2), without the body, although §14.2 defines
+//   ranges for GET only): a list of `a-b`, `a-` or `-n`. Overlapping or adjacent ranges are
+//   coalesced (§14.3), in the order first requested, and unsatisfiable ones are dropped.
+//   One range left -> 206 with Content-Range and the file's bytes by sendfile; several -> 206
+//   `multipart/byteranges; boundary=<16 random hex digits>` (§14.6), each part with the file's
+//   Content-Type and its Content-Range, and an exact Content-Length; none left -> 416 with
+//   `Content-Range: bytes */size`. More than options.max_ranges range-specs (16), another unit
+//   or a malformed range-spec -> 200 with the whole file (the RFC lets a server ignore Range;
+//   nginx does the same beyond its max_ranges). Coalescing and the limit bound a response to
+//   the file's size plus max_ranges part heads, whatever "many small overlapping ranges" a
+//   client asks for. If-Range (an ETag compared strongly, or a date equal to Last-Modified)
+//   else 200;
 // - a directory: without a trailing slash, 301 to `./<name>/` (relative, so `//host` paths cannot
 //   become an open redirect); with one, its index file (options.index, "index.html"), else an
 //   HTML listing if options.list_directories, else 404 (not 403: no hint that it exists);
@@ -43,8 +53,10 @@
 // descriptor's real path (/proc/self/fd) against the root's real path before using it.
 //
 // Blocking: open and fstat run on the calling worker, as nginx does without aio threads: for
-// files in the page cache they take microseconds, and a request never reads file data in user
-// space. Files open with O_NONBLOCK, so a FIFO under the root cannot hang a worker.
+// files in the page cache they take microseconds, and only a multipart body reads file data in
+// user space (pread, at most 64 KiB per poll, on the connection's worker). Files open with
+// O_NONBLOCK, so a FIFO under the root cannot hang a worker.
+//
 // Thread safety: a StaticFiles is immutable after construction; copies share the root fd, and
 // any number of workers may call it at once.
 #pragma once
@@ -77,6 +89,10 @@ struct StaticFilesOptions {
   bool list_directories = false;
   // Listings stop after this many entries (a huge directory must not make a huge response).
   std::size_t max_listing_entries = 10000;
+  // A Range header with more range-specs than this (satisfiable or not, before coalescing) is
+  // ignored: 200 with the whole file, like nginx's max_ranges. 0 turns ranges off (Range is
+  // always ignored and Accept-Ranges is not sent). Coalescing costs O(n^2) in this bound.
+  std::size_t max_ranges = 16;
   // Cache-Control sent verbatim with files (and their 304s); "" = use max_age, if set.
   std::string cache_control;
   // With cache_control empty: `Cache-Control: public, max-age=<seconds>`.

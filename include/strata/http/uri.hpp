@@ -113,6 +113,9 @@ class Uri {
   static std::size_t origin_form_length(std::string_view line) noexcept;
   // Whether parse_target() accepts a valid origin-form target for `method` (all but CONNECT).
   static bool allows_origin_form(const Method& method) noexcept;
+  // Whether `value` is a valid Host field value: uri-host [":" port], or empty (RFC 9110 §7.2,
+  // RFC 9112 §3.2). "a b", "[::1", "x:99999" and "u@x" are not.
+  static bool is_valid_host_field(std::string_view value) noexcept;
 
   // Copies the text into this Uri if it was borrowed; the views then point into it.
   void make_owned();

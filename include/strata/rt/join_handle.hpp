@@ -38,6 +38,7 @@ class [[nodiscard]] JoinHandle {
     if (cell_) detail::task_abort(cell_);
   }
   bool is_finished() const noexcept {
+    // acquire: pairs with the release CAS of COMPLETE in complete() (task_cell.cpp).
     return cell_ && (cell_->state.load(std::memory_order_acquire) & detail::kComplete);
   }
   bool valid() const noexcept { return cell_ != nullptr; }
@@ -47,6 +48,7 @@ class [[nodiscard]] JoinHandle {
 
   Poll<Result<T>> poll(Context& cx) {
     std::lock_guard lock(cell_->join_lock);
+    // acquire: as in is_finished(); the output read after this is the one complete() released.
     if (!(cell_->state.load(std::memory_order_acquire) & detail::kComplete)) {
       if (!cell_->join_waker.will_wake(cx.waker())) cell_->join_waker = cx.waker();
       return pending;

@@ -439,6 +439,8 @@ int status_for(ParseError e) noexcept {
       return 414;
     case ParseError::too_many_fields:
     case ParseError::head_too_large:
+    case ParseError::trailer_too_large:  // trailers are fields too (RFC 9110 §6.5)
+    case ParseError::too_many_trailers:
       return 431;
     case ParseError::unknown_transfer_coding:
       return 501;

@@ -45,7 +45,7 @@ Scratch* Scratch::acquire(const Limits& limits) {
     s = new Scratch();
   }
   s->parser = RequestParser(limits);
-  s->chunked = ChunkedDecoder(limits);
+  s->decoder = BodyDecoder(limits);
   return s;
 }
 
@@ -55,7 +55,12 @@ void Scratch::release(Scratch* s) noexcept {
     delete s;
     return;
   }
+  s->request.clear();
+  s->response.clear();
+  s->trailers.clear();
   s->out.clear();
+  s->out_sent = 0;
+  s->out_failed = false;
   s->head_bytes.reset();
   s->next_free = c.head;
   c.head = s;

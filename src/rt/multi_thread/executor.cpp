@@ -83,6 +83,8 @@ struct alignas(64) Worker {
   std::atomic<std::uint64_t> parks{0};
   std::atomic<std::uint64_t> overflows{0};
 
+  // relaxed: a single writer (load + store, no RMW needed) and readers that want a number, not
+  // an ordering.
   void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -141,6 +143,7 @@ class MultiThreadExecutor final : public Executor {
         std::lock_guard lock(exit_mu_);
         cleaned_ = true;
       }
+      // acq_rel: the same counter the workers decrement when they leave (see run_core()).
       running_.fetch_sub(num_workers_ - started, std::memory_order_acq_rel);
       shutdown(Instant::max());
       throw;
@@ -160,7 +163,7 @@ class MultiThreadExecutor final : public Executor {
 
   bool bind(TaskHeader* t) noexcept override {
     if (!own(t)) return false;
-    spawned_.fetch_add(1, std::memory_order_relaxed);
+    spawned_.fetch_add(1, std::memory_order_relaxed);  // a statistic: relaxed
     schedule(t);
     return true;
   }
@@ -206,6 +209,8 @@ class MultiThreadExecutor final : public Executor {
     for (;;) {
       {
         std::lock_guard lock(t->join_lock);
+        // acquire: pairs with the release CAS of COMPLETE in complete() (task_cell.cpp): the
+        // output written before it is visible.
         if (t->state.load(std::memory_order_acquire) & kComplete) break;
         if (!t->join_waker.will_wake(waker)) t->join_waker = waker;
       }
@@ -246,6 +251,7 @@ class MultiThreadExecutor final : public Executor {
   }
 
   RuntimeMetrics metrics() const override {
+    // relaxed throughout: statistics, each read on its own.
     RuntimeMetrics m;
     m.workers = num_workers_;
     m.spawned = spawned_.load(std::memory_order_relaxed);
@@ -292,6 +298,8 @@ class MultiThreadExecutor final : public Executor {
   }
 
   void take_back_core(Worker& w) noexcept {
+    // seq_cst: pairs with the seq_cst load in park(): either the holder sees the count before it
+    // sleeps, or it sleeps and the unpark() below wakes it.
     w.returning.fetch_add(1, std::memory_order_seq_cst);
     w.reactor->unpark();  // the holder may be parked in epoll_wait
     {
@@ -299,6 +307,8 @@ class MultiThreadExecutor final : public Executor {
       w.handoff_cv.wait(lock, [&] { return !w.held; });
       w.held = true;
     }
+    // relaxed: we hold the core (handoff_mu ordered the hand-over); the count only asks holders
+    // to leave.
     w.returning.fetch_sub(1, std::memory_order_relaxed);
     --w.lenders;
     tls_worker = &w;
@@ -307,6 +317,9 @@ class MultiThreadExecutor final : public Executor {
   void begin_shutdown() noexcept {
     {
       std::lock_guard lock(inject_mu_);
+      // The load is relaxed: closed_ is only stored under inject_mu_. The store is seq_cst:
+      // pairs with the seq_cst loads in park() (before a worker sleeps; the unpark() calls
+      // below cover the rest) and in own().
       if (closed_.load(std::memory_order_relaxed)) return;
       closed_.store(true, std::memory_order_seq_cst);
     }
@@ -367,6 +380,8 @@ class MultiThreadExecutor final : public Executor {
     {
       ContextGuard guard(&w.ctx);
       for (;;) {
+        // relaxed (both checks): per-task hints; park() re-checks with seq_cst before sleeping,
+        // and the writers unpark the reactor after their stores.
         if (w.returning.load(std::memory_order_relaxed) != 0) {
           released = true;
           break;
@@ -387,6 +402,8 @@ class MultiThreadExecutor final : public Executor {
         }
         park(w);
       }
+      // acq_rel: each worker releases its last queue accesses; the last one acquires them all
+      // before final_cleanup() touches every queue.
       if (!released && running_.fetch_sub(1, std::memory_order_acq_rel) == 1) final_cleanup(w);
     }
     tls_worker = nullptr;
@@ -496,6 +513,8 @@ class MultiThreadExecutor final : public Executor {
     if (last_searcher) notify_if_work_pending();
     w.bump(w.parks);
     for (;;) {
+      // seq_cst: pair with the seq_cst store in begin_shutdown() and the seq_cst fetch_add in
+      // take_back_core(); a store that misses these loads is followed by an unpark().
       if (closed_.load(std::memory_order_seq_cst)) return;
       if (w.returning.load(std::memory_order_seq_cst) != 0) {
         w.searching = !idle_.unpark_worker_by_id(w.index);
@@ -527,6 +546,8 @@ class MultiThreadExecutor final : public Executor {
   // ---- queues ----
 
   void schedule_local(Worker& w, TaskHeader* t) noexcept {
+    // relaxed: an early out only; a task queued after the flag is dropped by final_cleanup()
+    // (it is still owned).
     if (closed_.load(std::memory_order_relaxed)) return;  // shutting down: the task is destroyed
     TaskHeader* prev = std::exchange(w.lifo, t);
     if (prev) {
@@ -545,11 +566,13 @@ class MultiThreadExecutor final : public Executor {
   }
 
   void schedule_remote(TaskHeader* t) noexcept {
-    remote_schedules_.fetch_add(1, std::memory_order_relaxed);
+    remote_schedules_.fetch_add(1, std::memory_order_relaxed);  // a statistic
     {
       std::lock_guard lock(inject_mu_);
-      if (closed_.load(std::memory_order_relaxed)) return;
+      if (closed_.load(std::memory_order_relaxed)) return;  // stored under inject_mu_: relaxed
       inject_.push(t);
+      // seq_cst: pairs with the seq_cst load in notify_if_work_pending() (with Idle's seq_cst
+      // state): a worker going to sleep sees the task, or we see it asleep and notify.
       inject_len_.fetch_add(1, std::memory_order_seq_cst);
     }
     notify_parked();
@@ -560,11 +583,13 @@ class MultiThreadExecutor final : public Executor {
     {
       std::lock_guard lock(inject_mu_);
       inject_.append(batch);
-      inject_len_.fetch_add(n, std::memory_order_seq_cst);
+      inject_len_.fetch_add(n, std::memory_order_seq_cst);  // as in schedule_remote()
     }
   }
 
   TaskHeader* pop_inject() noexcept {
+    // An unlocked peek; inject_mu_ orders the queue itself, so acquire (pairing with the
+    // fetch_adds above) is more than needed, and the fetch_sub under the lock is relaxed.
     if (inject_len_.load(std::memory_order_acquire) == 0) return nullptr;
     std::lock_guard lock(inject_mu_);
     TaskHeader* t = inject_.pop();
@@ -583,16 +608,20 @@ class MultiThreadExecutor final : public Executor {
         return;
       }
     }
+    // seq_cst: pairs with the seq_cst fetch_adds in schedule_remote()/push_inject_batch().
     if (inject_len_.load(std::memory_order_seq_cst) != 0) notify_parked();
   }
 
   // ---- owned tasks (for shutdown) ----
 
   bool own(TaskHeader* t) noexcept {
+    // relaxed: only spreads tasks over shards.
     std::uint32_t shard = next_shard_.fetch_add(1, std::memory_order_relaxed) % kOwnedShards;
     OwnedShard& s = shards_[shard];
     std::lock_guard lock(s.lock);
     // Checked under the shard lock: final_cleanup() empties every shard after setting closed_.
+    // seq_cst pairs with the store in begin_shutdown() (acquire would do: the shard lock and
+    // running_'s acq_rel chain order that store before final_cleanup()'s shard sweeps).
     if (closed_.load(std::memory_order_seq_cst)) return false;
     t->owner = kOwnedFlag | shard;
     t->owned_prev = nullptr;
@@ -627,7 +656,7 @@ class MultiThreadExecutor final : public Executor {
     {
       std::lock_guard lock(inject_mu_);
       inject_ = {};
-      inject_len_.store(0, std::memory_order_relaxed);
+      inject_len_.store(0, std::memory_order_relaxed);  // under inject_mu_: relaxed
     }
     for (auto& w : workers_) {
       w->lifo = nullptr;

@@ -22,6 +22,10 @@ class Idle {
   }
 
   // Picks a parked worker to wake for new work, if waking one is useful.
+  // seq_cst on every access to state_: the notifiers' loads here pair with the parkers'
+  // fetch_subs in transition_to_parked() and the searchers' updates, with the seq_cst counters of
+  // queued work (inject_len_) on the other side: a worker parks only after its last look at the
+  // queues, and a notifier that queued work first sees it parked or searching (tokio's idle.rs).
   std::optional<std::uint32_t> worker_to_notify() {
     if (!should_wake(state_.load(std::memory_order_seq_cst))) return std::nullopt;
     std::lock_guard lock(mu_);
@@ -72,6 +76,7 @@ class Idle {
     return std::find(sleepers_.begin(), sleepers_.end(), worker) != sleepers_.end();
   }
 
+  // relaxed: snapshots for metrics and tests, not used to decide anything.
   std::uint32_t num_searching() const noexcept {
     return searching(state_.load(std::memory_order_relaxed));
   }

@@ -46,13 +46,13 @@ class EpollReactor final : public Reactor {
       delete src;
       return fail(Error::from_errno(err, "epoll_ctl(ADD)"));
     }
-    sources_.fetch_add(1, std::memory_order_relaxed);
+    sources_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint for poll(), see there
     return src;
   }
 
   void deregister(IoSource* src) noexcept override {
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, src->fd, nullptr);
-    sources_.fetch_sub(1, std::memory_order_relaxed);
+    sources_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as in register
     std::lock_guard lock(release_lock_);
     release_.push_back(src);
   }
@@ -63,6 +63,8 @@ class EpollReactor final : public Reactor {
     // matters to a parking worker alone (it stays pending in the edge-triggered set until a
     // blocking poll reports it). Skipping the syscall keeps the periodic I/O check of a
     // compute-only worker (every event_interval polls) free.
+    // relaxed: sources are registered by tasks of this worker; a registration from another
+    // thread that this skip misses is polled by the next blocking poll.
     if (timeout && timeout->count() <= 0 && sources_.load(std::memory_order_relaxed) == 0) {
       return 0;
     }
@@ -80,6 +82,9 @@ class EpollReactor final : public Reactor {
       if (!e.data.ptr) {
         // The eventfd is not drained: edge-triggered epoll reports every write as a new event
         // (as mio relies on), and skipping the read halves the syscalls of a remote wake-up.
+        // release: re-arms unpark(). An unpark() that still saw `true` (and skipped its write)
+        // does not synchronise with us; its caller's work is found by the re-check every caller
+        // makes after poll() returns (Idle's lock; current_thread's seq_cst parked_/inject_len_).
         notified_.store(false, std::memory_order_release);
         continue;
       }
@@ -97,6 +102,8 @@ class EpollReactor final : public Reactor {
   }
 
   void unpark() noexcept override {
+    // acq_rel: release orders the caller's work before the flag; acquire pairs with the store in
+    // poll() so the eventfd write below follows the previous wake's consumption.
     if (notified_.exchange(true, std::memory_order_acq_rel)) return;
     std::uint64_t one = 1;
     if (::write(evfd_, &one, sizeof one) < 0 && errno == EAGAIN) {

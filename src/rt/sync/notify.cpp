@@ -5,6 +5,9 @@
 
 namespace strata::sync {
 
+// seq_cst (acquire would do): pairs with the fetch_add in notify_waiters(); a Notified created
+// before a notify_waiters() call (ordered by whatever made the creator run first) reads the old
+// generation and is woken by it.
 Notify::Notified::Notified(Notify* n) noexcept
     : notify_(n), generation_(n->generation_.load(std::memory_order_seq_cst)) {}
 
@@ -32,6 +35,7 @@ Notify::Notified::~Notified() {
 // Under the lock. `w` is the waker to register (null: register without one).
 bool Notify::Notified::poll_locked(const Waker* w, Waker& old) {
   Notify& n = *notify_;
+  // relaxed: under lock_, which notify_waiters() holds while it bumps the generation.
   if (node_.state == State::notified ||
       n.generation_.load(std::memory_order_relaxed) != generation_) {
     if (node_.linked()) node_.unlink();
@@ -90,6 +94,8 @@ void Notify::notify_one() noexcept {
 
 void Notify::notify_waiters() noexcept {
   std::unique_lock lock(lock_);
+  // seq_cst: pairs with the load in Notified's constructor (see there); under lock_ for
+  // poll_locked().
   generation_.fetch_add(1, std::memory_order_seq_cst);
   // Waiters found unlinked by a later poll see the new generation and complete.
   detail::WaitList<Waiter> woken;

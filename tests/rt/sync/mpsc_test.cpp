@@ -280,7 +280,8 @@ TEST(Mpsc, CancelledRecvLosesNothing) {
 // --- multi-thread stress ---
 
 constexpr int kProducers = 8;
-constexpr int kPerProducer = 4000;
+// Messages per producer: 4,000, scaled by STRATA_STRESS_SCALE (test_util.hpp).
+const int kPerProducer = static_cast<int>(test::stress_iters(4000));
 
 struct Msg {
   int producer;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
 
@@ -126,9 +127,10 @@ Task<int> contend(Mutex<Counter>* m, int tasks, int rounds) {
 TEST(MutexStress, IncrementsFromManyTasksAreNeverLost) {
   Runtime rt(RuntimeConfig::multi_thread(2));
   Mutex<Counter> m;
-  constexpr int kTasks = 32, kRounds = 300;
-  EXPECT_EQ(rt.block_on(contend(&m, kTasks, kRounds)), 0);
-  EXPECT_EQ(m.get_mut().value, static_cast<long>(kTasks) * kRounds);
+  constexpr int kTasks = 32;
+  const int rounds = static_cast<int>(test::stress_iters(300));
+  EXPECT_EQ(rt.block_on(contend(&m, kTasks, rounds)), 0);
+  EXPECT_EQ(m.get_mut().value, static_cast<long>(kTasks) * rounds);
 }
 
 }  // namespace

@@ -95,6 +95,7 @@ enum class ParseError : std::uint8_t {
 };
 
 // The status a server answers for a refused request: 400, 414, 431, 501 or 505.
+// (docs/http.md has the table; tests/http/server_conformance_test.cpp checks it on the wire.)
 int status_for(ParseError e) noexcept;
 // A short English description ("bare LF in head").
 std::string_view describe(ParseError e) noexcept;

@@ -1,8 +1,13 @@
 // h1::ServerConnection: serves HTTP/1.1 on one connection, over any AsyncRead + AsyncWrite
 // stream (TCP now, TLS later: the code does not change).
 //
-//   h1::ServerConnection<net::TcpStream> conn(stream, ctx);   // ctx: config, service, stats
-//   co_await conn.run();                                       // until close, error or shutdown
+//   h1::ConnectionContext ctx;            // config, service, drain signal, counters (nullable)
+//   ctx.config = &config;                 // an h1::ConnectionConfig
+//   ctx.service = service.get();
+//   ctx.shutdown = &drain;                // a sync::Notify
+//   ctx.draining = &draining;             // a std::atomic<bool>
+//   h1::ServerConnection<net::TcpStream> conn(stream, ctx, peer);
+//   co_await conn.run();                  // until close, error or shutdown
 //
 // http::Server does this for every accepted socket; use it directly to serve a stream you
 // obtained some other way (a Unix socket, an upgraded tunnel, a test duplex).
@@ -23,19 +28,24 @@
 #include <string>
 #include <string_view>
 
+#include "strata/http/access_log.hpp"
 #include "strata/http/body.hpp"
-#include "strata/http/h1/chunked.hpp"
+#include "strata/http/h1/body_decoder.hpp"
+#include "strata/http/h1/body_writer.hpp"
+#include "strata/http/h1/connection_config.hpp"
+#include "strata/http/h1/detail/server_parts.hpp"
 #include "strata/http/h1/parser.hpp"
 #include "strata/http/h1/serializer.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
-#include "strata/http/server.hpp"
+#include "strata/http/service.hpp"
 #include "strata/http/upgrade.hpp"
 #include "strata/http/uri.hpp"
 #include "strata/io/async_io.hpp"
 #include "strata/io/buffer.hpp"
 #include "strata/io/ext.hpp"
 #include "strata/io/poll_fn.hpp"
+#include "strata/rt/runtime.hpp"
 #include "strata/rt/select.hpp"
 #include "strata/rt/sync/notify.hpp"
 #include "strata/rt/task.hpp"
@@ -45,7 +55,7 @@ namespace strata::http::h1 {
 
 // What a connection shares with its server.
 struct ConnectionContext {
-  const ServerConfig* config = nullptr;
+  const ConnectionConfig* config = nullptr;
   Service* service = nullptr;
   sync::Notify* shutdown = nullptr;  // notified when the server starts draining
   const std::atomic<bool>* draining = nullptr;
@@ -54,83 +64,6 @@ struct ConnectionContext {
   std::atomic<std::uint64_t>* timeouts = nullptr;
   net::SocketAddr peer;
 };
-
-// Per-request state, pooled per thread (src/http/h1/scratch.cpp).
-struct Scratch {
-  RequestHead head;
-  RequestParser parser;
-  ChunkedDecoder chunked;
-  Request request;
-  Response response;
-  Headers trailers;                // of a chunked request body
-  std::optional<Sleep> body_wait;  // the body read deadline while a read is pending
-  std::string out;                 // responses not yet written (pipelined batches)
-  io::Buffer head_bytes;           // keeps the bytes the request's views point into
-  Scratch* next_free = nullptr;
-
-  static Scratch* acquire(const Limits& limits);
-  static void release(Scratch* s) noexcept;
-};
-
-namespace detail {
-
-// Owns a pooled Scratch (RAII).
-class ScratchLease {
- public:
-  ScratchLease() = default;
-  ScratchLease(const ScratchLease&) = delete;
-  ScratchLease& operator=(const ScratchLease&) = delete;
-  ~ScratchLease() { reset(); }
-  Scratch* get() const noexcept { return s_; }
-  Scratch* operator->() const noexcept { return s_; }
-  explicit operator bool() const noexcept { return s_ != nullptr; }
-  void acquire(const Limits& l) {
-    if (!s_) s_ = Scratch::acquire(l);
-  }
-  void reset() noexcept {
-    if (s_) Scratch::release(std::exchange(s_, nullptr));
-  }
-
- private:
-  Scratch* s_ = nullptr;
-};
-
-// Appends a response the server writes itself (parse errors, limits, timeouts): the status,
-// its reason phrase as a text body, and "connection: close".
-void append_error_response(std::string& out, int status);
-inline constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-
-// An idle connection's wait: readable (true), or the deadline or the server's drain signal
-// (false). One small future instead of select(timeout(read_ready), notified): this is what
-// every idle connection keeps in its frame, so its size is the server's memory per idle
-// connection.
-template <class S>
-class IdleWait {
- public:
-  IdleWait(S& io, sync::Notify& drain, Instant deadline)
-      : io_(io), drained_(drain.notified()), sleep_(deadline) {}
-  Poll<bool> poll(Context& cx) {
-    if (drained_.poll(cx).is_ready()) return false;
-    Poll<Result<void>> r = io_.poll_read_ready(cx);
-    if (r.is_ready()) return r.value().has_value();
-    if (sleep_.poll(cx).is_ready()) return false;
-    return pending;
-  }
-
- private:
-  S& io_;
-  sync::Notify::Notified drained_;
-  Sleep sleep_;
-};
-
-// The result of an I/O future run under timeout(): one level of Result.
-template <class T>
-Result<T> flatten(Result<Result<T>> r) {
-  if (!r) return std::unexpected(std::move(r).error());
-  return std::move(*r);
-}
-
-}  // namespace detail
 
 template <class S>
 requires io::AsyncRead<S> && io::AsyncWrite<S>
@@ -148,7 +81,7 @@ class ServerConnection {
   // serve_burst(), whose larger frame (and the buffer and Scratch it borrows) exists only while
   // there is input to answer.
   Task<void> run() {
-    const ServerConfig& cfg = *ctx_.config;
+    const ConnectionConfig& cfg = *ctx_.config;
     bool first = true;
     for (;;) {
       const Duration wait = first ? cfg.header_timeout : cfg.idle_timeout;
@@ -177,10 +110,20 @@ class ServerConnection {
   // Answers requests while input is buffered or arriving (a head in progress), then writes the
   // batched responses and gives the buffer and the Scratch back. False: close the connection.
   Task<bool> serve_burst() {
-    const ServerConfig& cfg = *ctx_.config;
+    const ConnectionConfig& cfg = *ctx_.config;
     scratch_.acquire(cfg.limits);
     Scratch& sc = *scratch_.get();
+    std::uint32_t served = 0;
     for (;;) {
+      // 0. Cooperative budget: a client that keeps its pipeline full must not starve the other
+      // connections of this worker (tokio's coop). Every requests_per_yield requests with more
+      // input waiting, write what is batched and let the worker run other tasks.
+      if (++served > requests_per_yield && buffered() > 0) {
+        served = 1;
+        bool flushed = co_await flush();  // (g++ 12: no co_await inside a condition)
+        if (!flushed) co_return false;
+        co_await yield_now();
+      }
       // 1. Read until a head is complete (or there is nothing left to answer).
       std::optional<Instant> head_deadline;  // read lazily: most heads are already buffered
       ParseResult pr;
@@ -221,6 +164,7 @@ class ServerConnection {
       int refusal = fill_request(req, head);
       if (refusal != 0) {
         count(ctx_.bad_requests);
+        end_request();
         co_await write_error(refusal);
         co_return false;
       }
@@ -228,16 +172,31 @@ class ServerConnection {
       body_.start(head, sc);
       if (body_.active()) req.body = Body::borrow_stream(body_);
 
-      // 3. Run the handler inline.
+      // 3. Run the handler inline. Responses batched before it are written while it waits (a
+      // pipelined client may wait for them before it sends the rest of this request's body).
       Response& resp = sc.response;
       bool handler_failed = false;
       try {
-        resp = co_await ctx_.service->handle(req);
+        Task<Response> handling = ctx_.service->handle(req);
+        if (sc.out.empty()) {
+          resp = co_await handling;
+        } else {
+          resp = co_await FlushingWhilePending{*this, handling};
+        }
       } catch (...) {
         handler_failed = true;
       }
       if (handler_failed) resp = Response::error(StatusCode::internal_server_error);
       count(ctx_.requests);
+
+      // A request body that broke (bad framing, over the limit, too slow) is answered by the
+      // server whatever the handler made of the error: 400, 413 or 408, then close.
+      if (int status = body_.error_status(); status != 0) {
+        count(status == 408 ? ctx_.timeouts : ctx_.bad_requests);
+        end_request();
+        co_await write_error(status);
+        co_return false;
+      }
 
       // 4. A protocol switch: write the 101, then hand the connection to the upgrade handler.
       if (resp.status == StatusCode::switching_protocols && !handler_failed) {
@@ -278,11 +237,15 @@ class ServerConnection {
       if (written && cfg.access_log) {
         cfg.access_log(AccessLogEntry{peer_, req, resp.status, body_bytes, Clock::now() - started});
       }
+      const bool unread_body = body_.active() && !body_.finished();
       end_request();
       if (!written) co_return false;
       if (!keep) {
-        co_await flush();
-        (void)co_await io::shutdown(io_);
+        bool flushed = co_await flush();
+        if (flushed) {
+          (void)co_await io::shutdown(io_);
+          if (unread_body) co_await linger();
+        }
         co_return false;
       }
       if (sc.out.size() >= out_batch_limit) {
@@ -294,116 +257,106 @@ class ServerConnection {
 
   // Responses are batched up to this size before a pipelined batch is written.
   static constexpr std::size_t out_batch_limit = 64 * 1024;
-  // Bodies up to this size are copied into the batch; larger ones go out by writev.
-  static constexpr std::size_t inline_body_limit = 16 * 1024;
+  // The cooperative budget of a connection: requests answered, and request body bytes read,
+  // before it yields to the other tasks of its worker.
+  static constexpr std::uint32_t requests_per_yield = 64;
+  static constexpr std::uint64_t body_bytes_per_yield = 1 << 20;
 
-  // The request body as a BodyStream over the connection's read buffer.
+  // The request body as a BodyStream over the connection's read buffer (zero-copy: the chunks
+  // are views into it), decoded by the shared h1::BodyDecoder.
   class RequestBody final : public BodyStream {
    public:
     explicit RequestBody(ServerConnection& c) noexcept : c_(c) {}
 
     void start(const RequestHead& head, Scratch& sc) {
       sc_ = &sc;
-      chunked_ = nullptr;
       sc.trailers.clear();
       sc.body_wait.reset();
       broken_ = false;
-      continue_pending_ = head.expect_continue;
+      error_status_ = 0;
+      read_since_yield_ = 0;
       continue_written_ = 0;
-      switch (head.body()) {
-        case BodyKind::content_length:
-          remaining_ = *head.content_length;
-          state_ = remaining_ == 0 ? State::done : State::length;
-          break;
-        case BodyKind::chunked:
-          sc.chunked.reset();
-          chunked_ = &sc.chunked;
-          state_ = State::chunked;
-          break;
-        default:
-          state_ = State::none;
-          continue_pending_ = false;
-          break;
-      }
-      total_ = 0;
+      const BodyKind kind = head.body();
+      sc.decoder.start(kind, head.content_length.value_or(0), c_.ctx_.config->max_body_bytes);
+      decoder_ = kind == BodyKind::none ? nullptr : &sc.decoder;
+      continue_pending_ = decoder_ && head.expect_continue;
     }
-    bool active() const noexcept { return state_ != State::none; }
-    bool finished() const noexcept { return state_ == State::done; }
+    bool active() const noexcept { return decoder_ != nullptr; }
+    bool finished() const noexcept { return decoder_ && decoder_->finished(); }
     bool broken() const noexcept { return broken_; }
+    // The status the server answers for a broken body: 400 (framing), 413 (over
+    // max_body_bytes), 408 (too slow); 0 when no answer can help (peer gone, write failed).
+    int error_status() const noexcept { return error_status_; }
     // Whether discarding the rest keeps the connection usable: the client must be sending it
     // (no unanswered 100-continue), and it must be small enough to be worth reading.
     bool drainable(std::uint64_t max) const noexcept {
-      if (continue_pending_) return false;
-      if (state_ == State::length) return remaining_ <= max;
-      return state_ == State::chunked;
+      if (continue_pending_ || !decoder_) return false;
+      std::optional<std::uint64_t> left = decoder_->size_hint();
+      return !left || *left <= max;
     }
     void clear() noexcept {
-      state_ = State::none;
-      chunked_ = nullptr;
+      decoder_ = nullptr;
       sc_ = nullptr;
     }
 
     Poll<Result<io::BufferView>> poll_data(Context& cx) override {
-      if (state_ == State::done || state_ == State::none) return Result<io::BufferView>{};
+      if (!decoder_ || decoder_->finished()) return Result<io::BufferView>{};
       if (broken_) return fail(Errc::closed, "request body");
-      // RFC 9110 §10.1.1: send 100 Continue when the handler first asks for the body.
+      // RFC 9110 §10.1.1: send 100 Continue when the handler first asks for the body (after the
+      // responses to earlier pipelined requests).
       if (continue_pending_) {
+        if (!c_.poll_flush_some(cx)) return pending;
         Poll<Result<void>> w = poll_write_continue(cx);
         if (w.is_pending()) return pending;
         if (!w.value()) return fail_with(std::move(w.value()).error());
       }
       for (;;) {
         if (c_.buffered() > 0) {
-          std::string_view in = c_.unread();
-          if (state_ == State::length) {
-            std::size_t n =
-                static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size()));
-            c_.rpos_ += n;
-            remaining_ -= n;
-            total_ += n;
-            if (remaining_ == 0) state_ = State::done;
-            if (total_ > c_.ctx_.config->max_body_bytes) return too_large();
-            return Result<io::BufferView>(io::BufferView(in.substr(0, n)));
-          }
-          ChunkedStep r = chunked_->decode(in);
-          c_.rpos_ += r.consumed;
-          if (r.status == ChunkedStatus::error) {
-            return fail_with(Error(make_error_code(r.error), "chunked request body"));
-          }
-          if (r.status == ChunkedStatus::done) {
-            state_ = State::done;
-            for (const HeaderField& t : chunked_->trailers()) {
+          BodyStep st = decoder_->decode(c_.unread());
+          c_.rpos_ += st.consumed;
+          if (st.status == BodyStatus::data) return Result<io::BufferView>(io::BufferView(st.data));
+          if (st.status == BodyStatus::done) {
+            for (const HeaderField& t : decoder_->trailers()) {
               (void)sc_->trailers.append(t.name, t.value);
             }
             return Result<io::BufferView>{};
           }
-          if (r.status == ChunkedStatus::data && !r.data.empty()) {
-            total_ += r.data.size();
-            if (total_ > c_.ctx_.config->max_body_bytes) return too_large();
-            return Result<io::BufferView>(io::BufferView(r.data));
+          if (st.status == BodyStatus::error) {
+            error_status_ = st.error == std::errc::message_size
+                                ? 413
+                                : status_for(static_cast<ParseError>(st.error.value()));
+            return fail_with(Error(st.error, "request body"));
           }
-          // Framing bytes only: need more input.
+        }
+        // Never wait for input while responses to earlier requests sit unwritten.
+        (void)c_.poll_flush_some(cx);
+        if (read_since_yield_ >= body_bytes_per_yield) {  // the cooperative budget
+          read_since_yield_ = 0;
+          cx.waker().wake_by_ref();
+          return pending;
         }
         Poll<Result<std::size_t>> p =
             c_.poll_read_more(cx, c_.ctx_.config->body_timeout, sc_->body_wait);
         if (p.is_pending()) return pending;
-        if (!p.value()) return fail_with(std::move(p.value()).error());
-        if (*p.value() == 0) return fail_with(Error(Errc::closed, "request body: peer closed"));
+        if (!p.value()) {
+          if (p.value().error() == Errc::timed_out) error_status_ = 408;
+          return fail_with(std::move(p.value()).error());
+        }
+        if (*p.value() == 0) {
+          return fail_with(Error(decoder_->end_of_input().error, "request body: peer closed"));
+        }
+        read_since_yield_ += *p.value();
       }
     }
 
     std::optional<std::uint64_t> size_hint() const override {
-      if (state_ == State::length) return remaining_;
-      if (state_ == State::done || state_ == State::none) return 0;
-      return std::nullopt;
+      return decoder_ ? decoder_->size_hint() : std::optional<std::uint64_t>(0);
     }
     const Headers* trailers() const override {
-      return state_ == State::done && sc_ && !sc_->trailers.empty() ? &sc_->trailers : nullptr;
+      return finished() && sc_ && !sc_->trailers.empty() ? &sc_->trailers : nullptr;
     }
 
    private:
-    enum class State : std::uint8_t { none, length, chunked, done };
-
     Poll<Result<void>> poll_write_continue(Context& cx) {
       std::string_view line = detail::continue_line;
       while (continue_written_ < line.size()) {
@@ -416,24 +369,19 @@ class ServerConnection {
       continue_pending_ = false;
       return Result<void>{};
     }
-    Result<io::BufferView> too_large() {
-      broken_ = true;
-      return fail(Error(std::make_error_code(std::errc::message_size), "request body"));
-    }
     Result<io::BufferView> fail_with(Error e) {
       broken_ = true;
       return std::unexpected(std::move(e));
     }
 
     ServerConnection& c_;
-    State state_ = State::none;
+    BodyDecoder* decoder_ = nullptr;  // the request's decoder (in its Scratch) while it has a body
+    Scratch* sc_ = nullptr;           // the request's scratch while a body is being read
     bool broken_ = false;
     bool continue_pending_ = false;
+    int error_status_ = 0;
     std::size_t continue_written_ = 0;
-    std::uint64_t remaining_ = 0;
-    std::uint64_t total_ = 0;
-    ChunkedDecoder* chunked_ = nullptr;
-    Scratch* sc_ = nullptr;  // the request's scratch while a body is being read
+    std::uint64_t read_since_yield_ = 0;
   };
 
   static void count(std::atomic<std::uint64_t>* c) noexcept {
@@ -453,6 +401,8 @@ class ServerConnection {
     // origin-form target against the URI grammar; any other goes through the full parse.
     const bool origin_ok = head.origin_form && Uri::allows_origin_form(*m);
     if (!origin_ok && !Uri::parse_target(head.target, *m)) return 400;
+    // A Host field must hold uri-host [":" port] (RFC 9112 §3.2), or be empty.
+    if (head.has_host && !Uri::is_valid_host_field(head.host)) return 400;
     req.method = *m;
     req.version = head.version_minor == 0 ? Version::http_1_0 : Version::http_1_1;
     req.set_target_view(head.target);
@@ -531,20 +481,79 @@ class ServerConnection {
     return pending;
   }
 
+  // The batched output not written yet.
+  std::string_view unsent() const noexcept {
+    const Scratch& sc = *scratch_.get();
+    return std::string_view(sc.out).substr(sc.out_sent);
+  }
+  void clear_out() noexcept {
+    scratch_->out.clear();
+    scratch_->out_sent = 0;
+  }
+
   // Writes the batched output.
   Task<bool> flush() {
-    if (!scratch_ || scratch_->out.empty()) co_return true;
-    std::string& out = scratch_->out;
+    if (!scratch_) co_return true;
+    if (scratch_->out_failed) co_return false;
+    if (unsent().empty()) {
+      clear_out();
+      co_return true;
+    }
     Result<void> w = detail::flatten(
-        co_await timeout(ctx_.config->write_timeout, io::write_all(io_, io::as_bytes(out))));
-    out.clear();
+        co_await timeout(ctx_.config->write_timeout, io::write_all(io_, io::as_bytes(unsent()))));
+    clear_out();
     if (!w && w.error() == Errc::timed_out) count(ctx_.timeouts);
     co_return w.has_value();
   }
 
+  // Writes what it can of the batched output without waiting. True when nothing is left to
+  // write (or the write failed: out_failed, and flush() reports it).
+  bool poll_flush_some(Context& cx) {
+    if (!scratch_) return true;
+    Scratch& sc = *scratch_.get();
+    while (!sc.out_failed && sc.out_sent < sc.out.size()) {
+      Poll<Result<std::size_t>> w = io_.poll_write(cx, io::as_bytes(unsent()));
+      if (w.is_pending()) return false;
+      if (!w.value() || *w.value() == 0)
+        sc.out_failed = true;
+      else
+        sc.out_sent += *w.value();
+    }
+    clear_out();
+    return true;
+  }
+
+  // Runs the handler; while it waits, writes the batched responses of earlier requests.
+  struct FlushingWhilePending {
+    ServerConnection& conn;
+    Task<Response>& handling;
+    Poll<Response> poll(Context& cx) {
+      Poll<Response> p = handling.poll(cx);
+      if (p.is_pending()) (void)conn.poll_flush_some(cx);
+      return p;
+    }
+  };
+
+  // After the write side is shut: reads and discards what the client still sends, until it
+  // closes or linger_timeout passes. Closing with unread input would reset the connection and
+  // could destroy the response before the client reads it (RFC 9112 §9.6; nginx's
+  // lingering_close).
+  Task<void> linger() {
+    const Instant deadline = Clock::now() + ctx_.config->linger_timeout;
+    rbuf_.reset();
+    rpos_ = 0;
+    prepare_read();
+    for (;;) {
+      Result<std::size_t> n =
+          detail::flatten(co_await timeout_at(deadline, io::read(io_, rbuf_.spare())));
+      if (!n || *n == 0) co_return;
+    }
+  }
+
   // Writes `out` then `extra` in as few calls as possible.
   Task<bool> write_with(std::string_view extra) {
-    std::string& out = scratch_->out;
+    if (scratch_->out_failed) co_return false;
+    std::string_view out = unsent();
     io::ConstBuffer parts[2] = {io::as_bytes(out), io::as_bytes(extra)};
     std::size_t total = out.size() + extra.size();
     std::size_t done = 0;
@@ -564,12 +573,12 @@ class ServerConnection {
       Result<std::size_t> n = detail::flatten(
           co_await timeout_at(deadline, io::write_vectored(io_, std::span(bufs, nb))));
       if (!n || *n == 0) {
-        out.clear();
+        clear_out();
         co_return false;
       }
       done += *n;
     }
-    out.clear();
+    clear_out();
     co_return true;
   }
 
@@ -592,28 +601,19 @@ class ServerConnection {
       bool ok = co_await write_with(bytes);
       co_return ok;
     }
-    // A stream (or a file over a transport without sendfile): the head, then each chunk.
-    bool ok = co_await flush();
-    if (!ok) co_return false;
-    std::uint64_t left = f.length;
-    for (;;) {
-      Result<io::BufferView> chunk = co_await resp.body.next();
-      if (!chunk) co_return false;  // truncated on purpose: the peer must not see a clean end
-      if (chunk->empty()) break;
-      std::string_view data = chunk->as_string_view();
-      if (f.kind == Framing::Kind::length) {
-        if (data.size() > left) co_return false;  // more than promised: cut the connection
-        left -= data.size();
-      } else if (f.kind == Framing::Kind::chunked) {
-        append_chunk_header(scratch_->out, data.size());
-      }
-      written += data.size();
-      ok = co_await write_with(data);
-      if (!ok) co_return false;
-      if (f.kind == Framing::Kind::chunked) scratch_->out.append("\r\n", 2);
+    // A stream (or a file over a transport without sendfile): the head at once (a stream's
+    // first chunk may come much later: server-sent events), then one writev per chunk; the
+    // last chunk is batched with what follows.
+    bool flushed = co_await flush();
+    if (!flushed) co_return false;
+    Result<void> w = co_await write_stream_body(io_, scratch_->out, resp.body, f,
+                                                ctx_.config->write_timeout, written);
+    if (!w) {
+      clear_out();
+      if (w.error() == Errc::timed_out) count(ctx_.timeouts);
+      // Truncated on purpose: the peer must not see a clean end of a broken body.
+      co_return false;
     }
-    if (f.kind == Framing::Kind::length && left != 0) co_return false;  // fewer than promised
-    if (f.kind == Framing::Kind::chunked) append_last_chunk(scratch_->out, resp.body.trailers());
     co_return true;
   }
 
@@ -672,12 +672,16 @@ class ServerConnection {
     }
   }
 
-  // Writes one of the server's own error responses (after pending output) and ends.
+  // Writes one of the server's own error responses (after pending output) and ends, lingering
+  // so that the client can read it even if it is still sending.
   Task<void> write_error(int status) {
     scratch_.acquire(ctx_.config->limits);
     detail::append_error_response(scratch_->out, status);
-    co_await flush();
+    bool flushed = co_await flush();
+    if (!flushed) co_return;
     (void)co_await io::shutdown(io_);
+    scratch_.reset();
+    co_await linger();
   }
 
   S& io_;

@@ -26,20 +26,22 @@ class SpinLock {
     // atomic read-modify-write: glibc's own mutex skips it the same way. The flag turns false
     // for good when a second thread is created, which is a full barrier.
     if (__libc_single_threaded) {
-      locked_.store(true, std::memory_order_relaxed);
+      locked_.store(true, std::memory_order_relaxed);  // relaxed: no other thread exists
       return;
     }
+    // acquire (here, in try_lock() and lock_contended()): pairs with the release in unlock().
     if (!locked_.exchange(true, std::memory_order_acquire)) return;
     lock_contended();
   }
   bool try_lock() noexcept { return !locked_.exchange(true, std::memory_order_acquire); }
+  // release: pairs with the acquiring exchanges that take the lock next.
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
   // Out of line so that every lock site stays small (inlining decisions of the hot paths).
   [[gnu::noinline, gnu::cold]] void lock_contended() noexcept {
     for (unsigned spins = 0;;) {
-      while (locked_.load(std::memory_order_relaxed)) {
+      while (locked_.load(std::memory_order_relaxed)) {  // relaxed: the exchange below acquires
         if (++spins < kSpinsBeforeYield) {
           cpu_relax();
         } else {

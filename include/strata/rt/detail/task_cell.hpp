@@ -37,6 +37,8 @@ class Scheduler {
   // Takes ownership of a new task (state NOTIFIED). Returns false when shutting down.
   virtual bool bind(TaskHeader* task) noexcept = 0;
 
+  // The usual reference count: adding is relaxed (the caller already holds a reference);
+  // dropping is acq_rel so that every holder's writes happen before the delete.
   void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void unref() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -79,6 +81,7 @@ struct TaskHeader {
   SpinLock join_lock;
   Waker join_waker;
 
+  // As Scheduler's: relaxed add by a holder, acq_rel drop before destroy.
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void unref() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) vtable->destroy(this);
@@ -163,8 +166,10 @@ TaskOutput<FutureOutput<F>>* spawn_cell(Scheduler* sched, F&& f) {
   cell->scheduler = sched;
   if (!sched->bind(cell)) {
     TaskCell<F>::cancel(cell);
+    // Not shared yet (the scheduler refused it): release only mirrors complete(); the
+    // JoinHandle made from it on this thread reads it with acquire.
     cell->state.store(kComplete, std::memory_order_release);
-    cell->refs.store(1, std::memory_order_relaxed);
+    cell->refs.store(1, std::memory_order_relaxed);  // not shared yet: relaxed
   }
   return cell;
 }
