@@ -1,6 +1,7 @@
 // http::AccessLogEntry: one line of a server's access log, handed to the configured callback
 // after each response, whatever the protocol.
 //
+//   strata::http::ServerConfig config;                 // or an h1::ConnectionConfig
 //   config.access_log = [](const strata::http::AccessLogEntry& e) {
 //     std::printf("%s %s %u\n", e.peer.to_string().c_str(), std::string(e.request.path()).c_str(),
 //                 e.status.as_u16());

@@ -7,17 +7,20 @@
 //   // a handler reading a streamed request body chunk by chunk:
 //   for (;;) {
 //     Result<io::BufferView> chunk = co_await req.body.next();   // valid until the next call
-//     if (!chunk) co_return bad_request(chunk.error());
+//     if (!chunk) co_return http::Response::error(http::StatusCode::bad_request);
 //     if (chunk->empty()) break;                                   // end of body
-//     hash.update(*chunk);
+//     use(*chunk);
 //   }
 //
 //   // or all of it, refusing more than 1 MiB (std::errc::message_size):
 //   Result<std::string> text = co_await req.body.text(1 << 20);
 //
 //   // a streamed response: the handler keeps the sender and writes as it goes
+//   Task<void> produce(http::BodySender tx) {
+//     for (int i = 0; i < 3; ++i) co_await tx.send("chunk\n");   // waits while the peer is slow
+//   }                                                              // dropping tx ends the body
 //   auto [tx, body] = http::Body::channel();
-//   spawn(produce(std::move(tx)));                 // co_await tx.send("chunk"); ...
+//   spawn(produce(std::move(tx)));
 //   co_return http::Response(http::StatusCode::ok, std::move(body));
 //
 // Why one type with three shapes: the plaintext hot path (whole bytes, often static) must cost

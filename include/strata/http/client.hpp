@@ -10,6 +10,7 @@
 //   if (!r) co_return fail(r.error());        // typed: ClientErrc, h1::ParseError, Errc, errno
 //   Result<std::string> text = co_await r->body.text(1 << 20);      // or stream: r->body.next()
 //
+//   std::string url = "http://127.0.0.1:8080/upload";
 //   co_await client.post(url).json(R"({"a":1})").send();             // whole bytes
 //   auto [tx, body] = http::Body::channel();                         // streamed upload: chunked
 //   co_await client.put(url).body(std::move(body)).send();           // (or content-length if

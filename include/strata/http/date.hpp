@@ -6,7 +6,8 @@
 //   auto t = strata::http::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT");   // 784111777
 //
 //   strata::http::DateCache cache;                         // one per worker
-//   headers.append_view("date", cache.get(now_seconds));  // reformats once per second
+//   strata::http::Headers headers;
+//   headers.append_view("date", cache.now());              // reformats once per second
 //
 // Times are Unix seconds (int64, UTC, leap seconds not counted). Formatting covers years
 // 0000-9999 and clamps anything outside that range to its ends, so it always writes exactly

@@ -7,8 +7,8 @@
 //   h.append(http::header::content_type, "text/html");   // copied into h's arena
 //   h.set("cache-control", "no-store");                  // replaces every cache-control
 //   h.get("HOST");                                       // optional<string_view> "example.com"
-//   for (auto v : h.get_all("accept")) ...               // every value, in order
-//   if (http::has_token(*h.get("connection"), "close")) ...
+//   for (auto v : h.get_all("accept")) use(v);           // every value, in order
+//   if (http::has_token(h.get("connection").value_or(""), "close")) log("closing");
 //   h.clear();                                           // keeps capacity for the next request
 //
 // Ownership. append_view() stores the two views as given: the caller guarantees that their

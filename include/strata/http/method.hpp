@@ -7,7 +7,7 @@
 // extension method, not GET.
 //
 //   auto m = strata::http::Method::parse("PATCH");          // Result<Method>
-//   if (m && *m == strata::http::Method::patch) { ... }
+//   if (m && *m == strata::http::Method::patch) use(*m);
 //   m->as_str();          // "PATCH"
 //   m->is_idempotent();   // false
 //

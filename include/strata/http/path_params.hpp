@@ -6,6 +6,8 @@
 // caller decodes). Both views live as long as the route tree is not modified and the path buffer
 // is alive. Entries are in pattern order; a catch-all `*rest` is the last one.
 //
+//   strata::http::RouteTree<int> tree;
+//   tree.insert("GET", "/users/:id/posts/:post", 1);
 //   auto m = tree.match("GET", "/users/42/posts/7");
 //   std::optional<std::string_view> id = m.params().get("id");   // "42"
 //   for (auto [name, value] : m.params()) log(name, value);

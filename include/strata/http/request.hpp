@@ -5,7 +5,7 @@
 //     std::optional<std::string_view> page = req.query_param("page");
 //     if (auto agent = req.headers.get(http::header::user_agent)) log(*agent);
 //     Result<std::string> body = co_await req.body.text(64 * 1024);
-//     co_return http::Response::json(render(id));
+//     co_return http::Response::text("user " + std::string(id));
 //   }
 //
 // On the server, the target and the header fields are views into the connection's read buffer

@@ -7,7 +7,7 @@
 //   auto m = tree.match("GET", "/users/42");            // no allocation
 //   if (m) use(m.value(), m.params().get("id"));        // 1, "42"
 //   else if (m.status() == strata::http::MatchStatus::method_not_allowed)
-//     respond_405(m.allow());                           // "GET, HEAD"
+//     log("405, allow:", m.allow());                    // "GET, HEAD"
 //
 // Patterns (validated by insert, which returns a typed RouteErrc error):
 //   - start with '/'; segments are separated by '/';

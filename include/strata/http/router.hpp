@@ -7,7 +7,8 @@
 //         })
 //       .get("/users/:id", show_user)                 // req.params.get("id")
 //       .post("/users", create_user)
-//       .get("/static/*path", serve_files);
+//       .get("/static/*path", http::StaticFiles("/var/www"));
+//   auto server = http::Server::bind(*net::SocketAddr::parse("127.0.0.1:8080"));
 //   co_await server->serve(std::make_shared<http::Router>(std::move(router)));
 //
 // Rules (see route_tree.hpp): static > :param > *wildcard, trailing slashes are significant,

@@ -7,7 +7,7 @@
 //   s.reason();                      // "Not Found"
 //   s.is_client_error();             // true
 //   strata::http::status_line(s);    // "HTTP/1.1 404 Not Found\r\n" (static storage)
-//   auto t = StatusCode::from_u16(n);          // Result<StatusCode> for untrusted numbers
+//   auto t = StatusCode::from_u16(999);        // Result<StatusCode> for untrusted numbers
 //
 // A StatusCode is any three-digit code 100-999 (RFC 9110 §15: recipients must accept codes they
 // do not know and treat them as the x00 code of their class). Constructing one from a number out

@@ -2,14 +2,15 @@
 // (WebSocket, h2c upgrade, any protocol negotiated with the Upgrade header, RFC 9110 §7.8).
 //
 //   Task<http::Response> chat(http::Request& req) {
-//     if (!req.headers.get(http::header::upgrade)) co_return http::Response::error(400);
+//     if (!req.headers.get(http::header::upgrade))
+//       co_return http::Response::error(http::StatusCode::bad_request);
 //     http::Response r(http::StatusCode::switching_protocols);
 //     r.headers.append_view_unchecked(http::header::connection, "upgrade");
 //     r.headers.append_view_unchecked(http::header::upgrade, "chat/1");
 //     r.on_upgrade = [](http::Upgraded& io) -> Task<void> {       // runs after the 101 is sent
 //       std::array<std::byte, 512> buf;
 //       auto n = co_await io::read(io, buf);                        // bytes of the new protocol
-//       ...
+//       if (n) co_await io::write_all(io, std::span(buf).first(*n));   // echoed back
 //     };
 //     co_return r;
 //   }

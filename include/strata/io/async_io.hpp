@@ -2,7 +2,7 @@
 // sockets, TLS, pipes, in-memory duplexes), in Rust's poll style so that wrappers (BufReader,
 // TLS, HTTP codecs) compose without a coroutine frame per operation.
 //
-//   template <AsyncRead S> Task<std::size_t> count_bytes(S& s) {
+//   template <io::AsyncRead S> Task<std::size_t> count_bytes(S& s) {
 //     std::array<std::byte, 4096> buf;
 //     std::size_t total = 0;
 //     while (true) {

@@ -1,12 +1,13 @@
 // BufReader<S>: adds a read buffer to any AsyncRead stream, for line- and delimiter-oriented
 // protocols (read_line, read_until) and for many small reads.
 //
-//   io::BufReader reader(std::move(stream));          // S = TcpStream, UnixStream, ...
+//   auto [stream, peer] = io::duplex(4096);           // or a TcpStream, a UnixStream, ...
+//   io::BufReader reader(std::move(stream));
 //   std::string line;
 //   for (;;) {
 //     Result<std::size_t> n = co_await io::read_line(reader, line);  // appends, '\n' included
 //     if (!n || *n == 0) break;                                      // error or end of stream
-//     handle(line);
+//     use(line);
 //     line.clear();
 //   }
 //

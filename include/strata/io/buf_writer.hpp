@@ -1,8 +1,10 @@
 // BufWriter<S>: adds a write buffer to any AsyncWrite stream, so that many small writes become
 // few syscalls.
 //
+//   auto [stream, peer] = io::duplex(4096);             // or a TcpStream, a UnixStream, ...
 //   io::BufWriter out(std::move(stream));               // default capacity 8 KiB
-//   for (auto& row : rows) co_await io::write_all(out, row);
+//   for (std::string_view row : {"a,1\n", "b,2\n"})
+//     co_await io::write_all(out, io::as_bytes(row));
 //   co_await io::flush(out);                             // nothing reaches the stream before
 //
 // Writes are copied into a pooled io::Buffer until it is full; then the buffer is written out

@@ -6,6 +6,7 @@
 // exactly that, so a server built from them costs no buffer memory per idle connection, and a
 // busy one recycles a few blocks per worker thread instead of calling malloc.
 //
+//   auto [stream, peer] = io::duplex(4096);            // or any AsyncRead
 //   io::Buffer buf = io::Buffer::acquire(16 * 1024);   // steady state: no malloc
 //   Result<std::size_t> n = co_await io::read(stream, buf.spare());
 //   if (n && *n) buf.commit(*n);

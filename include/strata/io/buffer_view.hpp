@@ -6,10 +6,9 @@
 // buffer (until the next consume() or poll), a string, an array. Keep a Buffer (reference
 // counted) instead when bytes must outlive the code that received them.
 //
-//   io::Buffer buf = io::Buffer::acquire(4096);
-//   ...read into buf.spare(), then buf.commit(n)...
-//   io::BufferView line = buf.view().first(buf.view().find(std::byte{'\n'}));
-//   if (line.as_string_view() == "PING") ...
+//   io::BufferView bytes = std::string_view("PING\r\n");   // or a Buffer's view()
+//   io::BufferView line = bytes.first(bytes.find(std::byte{'\r'}));
+//   if (line.as_string_view() == "PING") use(line);
 //
 // Trivially copyable (two words); every operation is constexpr and never allocates.
 #pragma once

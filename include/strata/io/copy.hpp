@@ -1,9 +1,12 @@
 // io::copy() and io::copy_bidirectional(): move bytes between streams until end of stream.
 //
-//   // An echo server's whole connection handler:
+//   // An echo server's whole connection handler (`stream`: a TcpStream, or any stream):
+//   auto [stream, client] = io::duplex(4096);
 //   Result<std::uint64_t> n = co_await io::copy(stream, stream);
 //
 //   // A TCP proxy: both directions at once, half-close propagated.
+//   auto [a, a_peer] = io::duplex(4096);
+//   auto [b, b_peer] = io::duplex(4096);
 //   Result<std::pair<std::uint64_t, std::uint64_t>> r = co_await io::copy_bidirectional(a, b);
 //   // r->first bytes went a -> b, r->second bytes b -> a
 //

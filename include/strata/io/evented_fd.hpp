@@ -6,8 +6,11 @@
 // clears exactly the readiness it observed and waits again, so no edge is ever lost.
 //
 //   auto fd = io::EventedFd::adopt(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-//   Poll<Result<std::size_t>> p = fd->poll_io(cx, Interest::readable, [&] {
-//     return ::read(fd->fd(), &v, sizeof v);   // ssize_t; -1 with errno on failure
+//   std::uint64_t v;
+//   Result<std::size_t> n = co_await io::poll_fn([&](Context& cx) {
+//     return fd->poll_io(cx, Interest::readable, [&] {
+//       return ::read(fd->fd(), &v, sizeof v);   // ssize_t; -1 with errno on failure
+//     });
 //   });
 //
 // Concurrency: one task may wait for readability and another for writability at the same time

@@ -2,6 +2,7 @@
 // write_all, write_vectored, flush, shutdown. Each is a small hand-written future that borrows the
 // stream and the buffer (both must outlive it), so `co_await io::read(s, buf)` allocates nothing.
 //
+//   auto [stream, peer] = io::duplex(4096);                    // or any stream
 //   co_await io::write_all(stream, io::as_bytes("hello\n"));
 //   std::array<std::byte, 5> hello;
 //   Result<void> r = co_await io::read_exact(stream, hello);   // Errc::closed on early EOF

@@ -2,9 +2,15 @@
 // std::future::poll_fn. The socket types use it to turn their poll_* methods into the futures
 // their read/write/accept/recv methods return, with no allocation and no coroutine frame:
 //
-//   auto recv(MutableBuffer buf) {
-//     return io::poll_fn([this, buf](Context& cx) { return poll_recv(cx, buf); });
-//   }
+//   struct MySocket {
+//     Poll<Result<std::size_t>> poll_recv(Context& cx, io::MutableBuffer buf);
+//     auto recv(io::MutableBuffer buf) {
+//       return io::poll_fn([this, buf](Context& cx) { return poll_recv(cx, buf); });
+//     }
+//   };
+//
+//   MySocket sock;
+//   std::array<std::byte, 512> buf;
 //   Result<std::size_t> n = co_await sock.recv(buf);
 //
 // The function is called on every poll; whatever it captures by reference must outlive the

@@ -11,6 +11,7 @@
 //       return !r && r.error() == std::errc::operation_would_block;
 //     }
 //   };
+//   auto addr = *net::SocketAddr::parse("127.0.0.1:6379");
 //   net::Pool<Conns> pool(Conns{addr}, {.max_size = 8, .idle_timeout = 30s});
 //   spawn(pool.reaper(10s));                                   // optional: prune idle objects
 //   Result<net::Pooled<Conns>> c = co_await pool.acquire();   // Errc::timed_out when full

@@ -1,10 +1,9 @@
 // Socket addresses: an IP address plus a port — SocketAddrV4, SocketAddrV6, and SocketAddr
 // (either one) — and their conversions to and from the BSD sockaddr structures.
 //
-// Text forms (strict; the grammar is in docs/net.md, "Addresses"):
-//
-//   SocketAddrV4   192.0.2.1:80
-//   SocketAddrV6   [2001:db8::1]:8080     [fe80::1%2]:80     [fe80::1%eth0]:80 (parse only)
+// Text forms (strict; the grammar is in docs/net.md, "Addresses"): a SocketAddrV4 is
+// `192.0.2.1:80`; a SocketAddrV6 is `[2001:db8::1]:8080`, `[fe80::1%2]:80` or, parse only,
+// `[fe80::1%eth0]:80`.
 //
 // A port is 0-65535 in decimal without leading zeros. An IPv6 scope id (RFC 4007 zone) follows
 // `%` inside the brackets: a decimal interface index, or an interface name that parse() resolves

@@ -1,12 +1,20 @@
 // Splitting a stream into a read half and a write half, so that one task reads while another
 // writes (TcpStream::split(), UnixStream::split(), and the same for any stream below).
 //
+//   Task<void> drain(net::OwnedReadHalf<net::UnixStream> rd) {   // may run on another worker
+//     std::array<std::byte, 4096> buf;
+//     for (;;) if (Result<std::size_t> n = co_await io::read(rd, buf); !n || *n == 0) co_return;
+//   }
+//
+//   auto [peer, stream] = *net::UnixStream::pair();   // or a TcpStream
 //   auto [rd, wr] = stream.split();                  // borrowed: `stream` must outlive both
-//   spawn(pump(rd));  co_await produce(wr);           // ...used from two tasks at once
+//   std::array<std::byte, 4> buf;
+//   co_await join(io::read(rd, buf), io::write_all(wr, io::as_bytes("ping")));   // both at once
 //
 //   auto [orh, owh] = std::move(stream).into_split(); // owned: each half keeps the stream alive
-//   spawn(reader_task(std::move(orh)));               // halves may move to other tasks/threads
-//   TcpStream again = *net::reunite(std::move(r), std::move(w));   // two owned halves -> stream
+//   spawn(drain(std::move(orh)));                     // halves may move to other tasks/threads
+//   auto [r, w] = std::move(peer).into_split();
+//   net::UnixStream again = *net::reunite(std::move(r), std::move(w));   // halves -> the stream
 //
 // Why it is safe: a stream's read path and write path touch disjoint state, and the reactor
 // keeps separate read and write wakers per socket, so one task may poll the read half while

@@ -1,5 +1,7 @@
 // TcpListener: a TCP socket listening for connections.
 //
+//   Task<void> serve(net::TcpStream s) { co_await io::write_all(s, io::as_bytes("hello\n")); }
+//
 //   auto listener = net::TcpListener::bind(*net::SocketAddr::parse("127.0.0.1:0"));
 //   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
 //   for (;;) {

@@ -4,6 +4,7 @@
 //   auto server = net::UnixDatagram::bind(*net::UnixAddr::parse("@logd"));
 //   auto client = net::UnixDatagram::unbound();
 //   co_await client->send_to(io::as_bytes("hello"), *net::UnixAddr::parse("@logd"));
+//   std::array<std::byte, 512> buf;
 //   auto [n, from] = *co_await server->recv_from(buf);   // `from` is unnamed: client is unbound
 //
 // Unlike UDP, a Unix datagram is never lost: a sender whose receiver's queue is full waits

@@ -12,9 +12,9 @@
 // block_in_place(): run blocking code on the current worker thread without stalling the other
 // tasks of that worker (multi-thread runtime only):
 //
-//   Task<void> handle(Request req) {
-//     auto digest = strata::block_in_place([&] { return bcrypt(req.password); });  // no copy
-//     co_await respond(digest);
+//   Task<std::string> hash(std::string password) {
+//     auto digest = strata::block_in_place([&] { return bcrypt(password); });  // no copy
+//     co_return digest;
 //   }
 //
 // The worker's queue, reactor and timers (its "core") are handed to a blocking-pool thread that

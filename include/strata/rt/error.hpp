@@ -3,8 +3,9 @@
 // A Result<T> is std::expected<T, Error>. An Error carries a std::error_code (system errno values
 // or Strata's own Errc) and a short context naming the operation that failed.
 //
-//   Result<int> parse_port(std::string_view s);
-//   if (auto port = parse_port("80x"); !port) log(port.error().message());
+//   Result<int> port = std::unexpected(Error(Errc::invalid_input, "parse port"));
+//   if (!port) log(port.error().message());
+//   if (port.error().code() == Errc::invalid_input) { /* test codes, never message text */ }
 //
 // Exceptions are reserved for programmer errors (e.g. spawning outside a runtime) and for
 // exceptions thrown by user code inside a task, which propagate to whoever awaits it.

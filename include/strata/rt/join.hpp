@@ -1,6 +1,8 @@
 // join() and join_all(): run several futures concurrently inside one task, wait for all of them.
 //
 //   auto [a, b] = co_await join(fetch(1), fetch(2));       // std::tuple of both outputs
+//   std::vector<Task<int>> tasks;
+//   for (int i = 0; i < 10; ++i) tasks.push_back(fetch(i));
 //   std::vector<int> all = co_await join_all(std::move(tasks));
 //
 // The futures run interleaved on the awaiting task (no spawn, no extra thread); a void output

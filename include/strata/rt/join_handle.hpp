@@ -1,6 +1,6 @@
 // JoinHandle<T>: the handle spawn() returns — await it for the task's result, or abort the task.
 //
-//   JoinHandle<int> h = spawn(compute());
+//   JoinHandle<int> h = spawn(fetch(1));
 //   Result<int> r = co_await h;      // the value, or Errc::cancelled if the task was aborted
 //   h.abort();                       // cancel at the task's next suspension point
 //

@@ -6,12 +6,14 @@
 // readiness it observed (clear_readiness(event)) and awaits the next edge, so an event that
 // arrives between the syscall and the clear is never lost.
 //
-//   auto reg = IoRegistration::create(fd, Interest::readable);
+//   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);   // any non-blocking fd
+//   auto reg = IoRegistration::create(fd);               // deregisters when destroyed
+//   std::uint64_t value;
 //   for (;;) {
 //     ReadyEvent ev = co_await reg->readable();
-//     ssize_t n = ::read(fd, buf, len);
+//     ssize_t n = ::read(fd, &value, sizeof value);
 //     if (n < 0 && errno == EAGAIN) { reg->clear_readiness(ev); continue; }
-//     ...
+//     break;                                             // a value, or another error
 //   }
 //
 // Backends implement detail::Reactor: epoll today (src/rt/reactor/epoll.cpp); io_uring, kqueue

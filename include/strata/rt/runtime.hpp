@@ -1,13 +1,14 @@
 // Runtime: owns the executor, the reactor(s), the timers and the blocking pool, and runs tasks.
 //
-//   int main() {
-//     strata::Runtime rt(strata::RuntimeConfig::multi_thread());   // or Runtime::current_thread()
-//     int v = rt.block_on(async_main());       // runs async_main to completion
-//   }
-//   Task<void> async_main() {
-//     JoinHandle<int> h = strata::spawn(work());   // spawn on the current runtime
+//   Task<int> async_main() {
+//     JoinHandle<int> h = strata::spawn(fetch(1));   // spawn on the current runtime
 //     co_await strata::yield_now();
 //     Result<int> r = co_await h;
+//     co_return r ? *r : 1;
+//   }
+//   int main() {
+//     strata::Runtime rt(strata::RuntimeConfig::multi_thread());   // or Runtime::current_thread()
+//     return rt.block_on(async_main());       // runs async_main to completion
 //   }
 //   // or, in one line: STRATA_MAIN(strata::RuntimeConfig::multi_thread()) { co_return 0; }
 //

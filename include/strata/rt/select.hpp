@@ -1,7 +1,9 @@
 // select(): race futures; the first to finish wins, the others are cancelled and destroyed.
 //
+//   auto [tx, rx] = sync::mpsc::channel<int>(16);
 //   auto r = co_await select(rx.recv(), sleep(1s));
-//   if (r.index() == 0) use(std::get<0>(r)); else /* timed out */;
+//   if (r.index() == 0) use(std::get<0>(r));   // std::optional<int>: a value, or closed
+//   else log("timed out");
 //
 // The result is a std::variant whose index says which future won (void outputs become
 // std::monostate). Losers are destroyed before the select returns, i.e. cancelled at their

@@ -2,8 +2,8 @@
 //
 //   co_await sleep(10ms);
 //   auto tick = interval(100ms);            // first tick completes at once
-//   for (;;) { Instant t = co_await tick.tick(); ... }
-//   Result<int> r = co_await timeout(1s, fetch());   // Errc::timed_out, fetch() cancelled
+//   for (int i = 0; i < 3; ++i) { Instant t = co_await tick.tick(); use(t); }
+//   Result<int> r = co_await timeout(1s, fetch(1));   // Errc::timed_out, fetch() cancelled
 //
 // Timers live in the runtime's hierarchical timer wheel (1 ms resolution; a timer never fires
 // early). They must be polled on a thread that runs a Strata runtime. Destroying a pending Sleep

@@ -16,9 +16,9 @@
 // the slot's range (the slot the deadline maps to). Top-level entries may be clamped, so only the
 // "no later than" half holds there.
 //
-//   TimerWheel w;  TimerEntry e;  e.deadline = 25;
+//   detail::TimerWheel w;  detail::TimerEntry e;  e.deadline = 25;
 //   w.insert(&e);
-//   w.advance(30, [](TimerEntry* fired) { ... });   // fires e
+//   w.advance(30, [](detail::TimerEntry* fired) { use(fired); });   // fires e
 #pragma once
 
 #include <array>

@@ -5,11 +5,15 @@
 // the task that owns the future. Wakers are small (two pointers), copyable, and safe to use from
 // any thread, any number of times, even after the task has finished (the wake is then a no-op).
 //
-//   Poll<int> MyFuture::poll(Context& cx) {
-//     if (value_) return *value_;
-//     waker_ = cx.waker();          // clone; later: waker_.wake();
-//     return pending;
-//   }
+//   struct MyFuture {
+//     std::optional<int> value_;      // set by the producer, which then calls waker_.wake()
+//     Waker waker_;
+//     Poll<int> poll(Context& cx) {
+//       if (value_) return *value_;
+//       waker_ = cx.waker();          // clone
+//       return pending;
+//     }
+//   };
 #pragma once
 
 #include <utility>

@@ -3,15 +3,19 @@
 // proto/h1/decode.rs): Content-Length countdown, chunked (ChunkedDecoder, with trailers) or
 // close-delimited, and the size limit.
 //
-//   h1::BodyDecoder dec(limits);
+//   std::string_view in = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+//   h1::RequestParser parser;
+//   h1::RequestHead head;
+//   in.remove_prefix(parser.parse(in, head).consumed);  // `in` now holds the buffered body
+//   h1::BodyDecoder dec(h1::Limits{});
 //   dec.start(head.body(), head.content_length.value_or(0), /*max_bytes=*/1 << 20);
 //   for (;;) {
-//     h1::BodyStep s = dec.decode(buffered_bytes());     // data is a view into the input
-//     consume(s.consumed);
-//     if (s.status == h1::BodyStatus::data) sink(s.data);
+//     h1::BodyStep s = dec.decode(in);                   // data is a view into the input
+//     in.remove_prefix(s.consumed);
+//     if (s.status == h1::BodyStatus::need_more) s = dec.end_of_input();   // or read more
+//     if (s.status == h1::BodyStatus::data) use(s.data);
 //     else if (s.status == h1::BodyStatus::done) break;    // the rest belongs to the next message
-//     else if (s.status == h1::BodyStatus::error) return reject(s.error);
-//     else if (read_more() == 0) s = dec.end_of_input(); // need_more: read, or the peer closed
+//     else if (s.status == h1::BodyStatus::error) co_return s.error;
 //   }
 //
 // Errors (BodyStatus::error): a ParseError code for bad chunked framing (status_for() names the

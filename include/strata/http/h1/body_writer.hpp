@@ -4,8 +4,12 @@
 // pending, chunk header, data, CRLF), each write bounded by a progress deadline (hyper's
 // proto/h1/encode.rs).
 //
+//   auto [stream, peer] = io::duplex(64 * 1024);       // or a TcpStream
+//   auto [tx, body] = http::Body::channel();           // a streamed body
+//   http::Response resp(http::StatusCode::ok, std::move(body));
+//   h1::Framing f = h1::response_framing(resp, /*head_request=*/false, http::Version::http_1_1);
 //   std::string out;                                   // the head, appended by the serializer
-//   h1::append_response_head(out, resp, f, opts);
+//   h1::append_response_head(out, resp, f, {.keep_alive = true, .server = ""});
 //   std::uint64_t sent = 0;
 //   Result<void> r = co_await h1::write_stream_body(stream, out, resp.body, f, 30s, sent);
 //   // out now holds the last chunk (chunked framing): write it, or batch it with more output

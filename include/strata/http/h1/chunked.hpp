@@ -4,14 +4,15 @@
 // byte at a time works). Each decode() call consumes framing bytes and returns at most one slice
 // of chunk data, a view into the input; it never copies body bytes.
 //
-//   strata::http::h1::ChunkedDecoder dec;              // Limits{} defaults
+//   std::string_view in = "5\r\nhello\r\n0\r\n\r\n";        // the bytes read so far
+//   strata::http::h1::ChunkedDecoder dec;                      // Limits{} defaults
 //   while (!in.empty()) {
-//     ChunkedStep s = dec.decode(in);
+//     h1::ChunkedStep s = dec.decode(in);
 //     in.remove_prefix(s.consumed);
-//     if (s.status == ChunkedStatus::data) sink(s.data);
-//     else if (s.status == ChunkedStatus::done) break;        // `in` holds the next message
-//     else if (s.status == ChunkedStatus::error) return reject(status_for(s.error));
-//   }                                                         // need_more: read, call again
+//     if (s.status == h1::ChunkedStatus::data) use(s.data);
+//     else if (s.status == h1::ChunkedStatus::done) break;  // `in` holds the next message
+//     else if (s.status == h1::ChunkedStatus::error) co_return h1::status_for(s.error);
+//   }                                                       // need_more: read, call again
 //
 // Strictness: chunk-size is 1-16 hex digits (no sign, no "0x", no whitespace before it);
 // chunk-ext must follow the grammar `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted ) ] )`

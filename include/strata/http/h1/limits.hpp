@@ -3,7 +3,7 @@
 //
 //   strata::http::h1::Limits limits;            // defaults suit a public server
 //   limits.max_headers = 50;                    // tighter for an internal service
-//   RequestParser parser(limits);
+//   strata::http::h1::RequestParser parser(limits);
 //
 // Every limit is enforced while the head is still incomplete, so a peer that never finishes a
 // head cannot make the caller buffer more than max_head_bytes.

@@ -6,12 +6,13 @@
 // a longer buffer (same first byte, more bytes; the buffer may move) until it reports Complete
 // with the number of bytes the head used; the body, or the next pipelined request, starts there.
 //
+//   std::string_view buffered = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";   // the bytes read so far
 //   strata::http::h1::RequestParser parser;            // one per connection; Limits{} defaults
 //   strata::http::h1::RequestHead head;
-//   ParseResult r = parser.parse(buffered_bytes, head);
+//   h1::ParseResult r = parser.parse(buffered, head);
 //   if (r.is_incomplete()) { /* read more, call again */ }
-//   else if (r.is_error()) { answer(status_for(r.error)); close(); }
-//   else { route(head.method, head.target); body_starts_at(r.consumed); }
+//   else if (r.is_error()) co_return h1::status_for(r.error);   // answer it, then close
+//   else use(head.method, head.target, buffered.substr(r.consumed));   // the body starts here
 //
 // Strictness (each rule has its own ParseError, so a server can log why it refused):
 //   - lines end in CRLF; a bare CR or a bare LF anywhere in the head is an error (RFC 9112 §2.2

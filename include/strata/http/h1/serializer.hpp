@@ -2,9 +2,10 @@
 // appended to a caller-owned std::string whose capacity is reused from message to message, so
 // that serializing allocates nothing in steady state.
 //
+//   http::Response resp = http::Response::text("hello");
 //   std::string out;                                          // kept per connection
-//   h1::Framing f = h1::response_framing(resp, /*head_request=*/false, Version::http_1_1);
-//   h1::append_response_head(out, resp, f, {.keep_alive = true});
+//   h1::Framing f = h1::response_framing(resp, /*head_request=*/false, http::Version::http_1_1);
+//   h1::append_response_head(out, resp, f, {.keep_alive = true, .server = "strata"});
 //   out.append(resp.body.bytes());                            // small bodies: one write
 //
 // The status line comes pre-built (status_line()), the Date value from a per-thread cache

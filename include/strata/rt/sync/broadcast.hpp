@@ -1,14 +1,14 @@
 // broadcast: multi-producer, multi-consumer channel where every receiver sees every value
 // (tokio::sync::broadcast). For fan-out of events: config reloads, chat rooms, shutdown signals.
 //
-//   auto [tx, rx] = sync::broadcast::channel<Event>(128);    // keeps the last 128 values
-//   auto rx2 = tx.subscribe();                                // sees values sent from now on
-//   tx.send(Event{...});                                      // returns the receiver count
+//   auto [tx, rx] = sync::broadcast::channel<std::string>(128);  // keeps the last 128 values
+//   auto rx2 = tx.subscribe();                                    // sees values sent from now on
+//   tx.send("config reloaded");                                   // returns the receiver count
 //   for (;;) {
 //     auto ev = co_await rx.recv();
-//     if (ev) handle(*ev);
-//     else if (ev.error().is_lagged()) log_skipped(ev.error().skipped);  // then continues
-//     else break;                                             // closed: every Sender is gone
+//     if (ev) use(*ev);
+//     else if (ev.error().is_lagged()) log("skipped", ev.error().skipped);  // then continues
+//     else break;                                                 // closed: no Sender is left
 //   }
 //
 // - The channel keeps the last `capacity` values (rounded up to a power of two) in a ring.

@@ -1,8 +1,10 @@
 // The failures of channel and semaphore operations that are not plain `Result<T>` errors: a
 // failed send hands its value back, and the non-waiting `try_` operations say why they gave up.
 //
+//   auto [tx, rx] = sync::mpsc::channel<std::string>(64);
+//   std::string msg = "hello";
 //   if (auto r = tx.try_send(std::move(msg)); !r) {
-//     if (r.error().is_full()) retry_later(std::move(r.error().value));
+//     if (r.error().is_full()) msg = std::move(r.error().value);   // keep it, retry later
 //   }
 //
 // Waiting operations that fail only because the other side is gone return `Result<T>` with

@@ -1,8 +1,12 @@
 // mpsc: multi-producer, single-consumer FIFO channels (tokio::sync::mpsc).
 //
-//   auto [tx, rx] = sync::mpsc::channel<Job>(64);        // bounded: at most 64 queued
+//   Task<void> produce(sync::mpsc::Sender<std::string> tx) {
+//     for (int i = 0; i < 3; ++i) co_await tx.send("job");   // waits while the queue is full
+//   }
+//
+//   auto [tx, rx] = sync::mpsc::channel<std::string>(64);   // bounded: at most 64 queued
 //   spawn(produce(tx));                                  // Sender is copyable (one per producer)
-//   while (std::optional<Job> job = co_await rx.recv()) run(std::move(*job));
+//   while (std::optional<std::string> job = co_await rx.recv()) use(std::move(*job));
 //   // recv() yields std::nullopt once every Sender is gone (or the channel was closed) and the
 //   // queue is drained.
 //

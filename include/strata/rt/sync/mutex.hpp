@@ -5,7 +5,7 @@
 //   {
 //     auto guard = co_await log.lock();
 //     guard->push_back(1);
-//     co_await flush(*guard);      // holding the lock across co_await is fine (and intended)
+//     co_await sleep(1ms);         // holding the lock across co_await is fine (and intended)
 //   }                              // unlocked here; the next waiter (FIFO) gets the lock
 //
 // Use it when the lock must be held across a suspension point; for a few instructions on plain

@@ -1,8 +1,8 @@
 // Notify: wakes tasks that wait for an event, without carrying data (tokio::sync::Notify).
 //
 //   sync::Notify ready;
-//   // consumer                          // producer
-//   co_await ready.notified();           publish(data); ready.notify_one();
+//   ready.notify_one();              // a producer, after publishing its data
+//   co_await ready.notified();       // a consumer: completes at once (the permit was stored)
 //
 // - notify_one() wakes the task that has waited longest (FIFO); when nobody waits it stores one
 //   permit (at most one), which the next notified() consumes at once, so a notification sent

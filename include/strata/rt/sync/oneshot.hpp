@@ -1,8 +1,13 @@
 // oneshot: a channel for exactly one value, from one Sender to one Receiver
 // (tokio::sync::oneshot). The usual way to get a reply from another task.
 //
+//   Task<void> compute(sync::oneshot::Sender<int> tx) {
+//     tx.send(42);
+//     co_return;
+//   }
+//
 //   auto [tx, rx] = sync::oneshot::channel<int>();
-//   spawn(compute(std::move(tx)));       // ... tx.send(42);
+//   spawn(compute(std::move(tx)));
 //   Result<int> v = co_await rx;         // 42, or Errc::closed if tx was dropped unsent
 //
 // - The Receiver is a future of Result<T>; `rx.recv()` is the same future borrowing the receiver,

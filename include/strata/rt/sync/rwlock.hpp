@@ -1,5 +1,6 @@
 // RwLock<T>: an asynchronous reader-writer lock owning a T (tokio::sync::RwLock).
 //
+//   struct Config { int port = 80; };
 //   sync::RwLock<Config> config;
 //   { auto r = co_await config.read();  use(r->port); }      // many readers at once
 //   { auto w = co_await config.write(); w->port = 8080; }    // one writer, no readers

@@ -3,7 +3,7 @@
 //   sync::Semaphore conns(100);                          // at most 100 connections at once
 //   Result<sync::SemaphorePermit> p = co_await conns.acquire();
 //   if (!p) co_return;                                   // Errc::closed after close()
-//   co_await serve(std::move(socket));                   // the permit returns when `p` dies
+//   co_await fetch(1);                                   // the permit returns when `p` dies
 //
 // - Fair (FIFO): permits go to waiters in arrival order, and a waiter asking for many permits
 //   blocks those behind it (permits released meanwhile are assigned to it bit by bit), so large

@@ -1,12 +1,14 @@
 // watch: a channel that holds only the latest value; receivers wait for changes
 // (tokio::sync::watch). For state that many tasks follow: configuration, health, "shutting down".
 //
+//   struct Config { int port = 80; };
+//
 //   auto [tx, rx] = sync::watch::channel(Config{});
 //   tx.send_modify([](Config& c) { c.port = 8080; });        // or tx.send(new_config)
 //   // a watcher:
 //   while ((co_await rx.changed()).has_value()) {            // Errc::closed when the senders
 //     Config now = *rx.borrow_and_update();                  // are gone
-//     apply(now);
+//     use(now.port);
 //   }
 //
 // - Each Receiver remembers the version it has seen. changed() completes at once if the current
