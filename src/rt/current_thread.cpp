@@ -37,6 +37,7 @@ class CurrentThreadExecutor final : public Executor {
     reactor_ptr_ = reactor_.get();
     ctx_.worker_reactors = &reactor_ptr_;
     ctx_.workers = 1;
+    ctx_.deferred = &deferred_;
   }
 
   // closed_ loads on the runtime's own thread are relaxed: shutdown_tasks() runs there too, or
@@ -105,9 +106,11 @@ class CurrentThreadExecutor final : public Executor {
         if (done(arg)) return;
       }
       // relaxed: a hint to poll instead of park; park() re-checks with seq_cst.
-      if (ran && (local_.len || inject_len_.load(std::memory_order_relaxed))) {
+      if (!deferred_.empty() ||
+          (ran && (local_.len || inject_len_.load(std::memory_order_relaxed)))) {
         reactor_->poll(std::chrono::nanoseconds(0));
         timers_.process(Clock::now());
+        wake_deferred(deferred_);  // yielded tasks go after what the reactor just woke
       } else {
         park();
       }
@@ -122,6 +125,7 @@ class CurrentThreadExecutor final : public Executor {
   void shutdown_tasks() noexcept {
     if (closed_.exchange(true)) return;
     ContextGuard guard(&ctx_);
+    deferred_.clear();  // yielded tasks are shut down below like the others
     TaskQueue remote;
     {
       std::lock_guard lock(inject_mu_);
@@ -241,6 +245,7 @@ class CurrentThreadExecutor final : public Executor {
   RuntimeConfig config_;
   std::unique_ptr<Reactor> reactor_;
   Reactor* reactor_ptr_ = nullptr;  // ctx_.worker_reactors points here
+  std::vector<Waker> deferred_;     // ctx_.deferred: tasks that yielded
   TimerDriver timers_;
   RuntimeContext ctx_;
   TaskQueue local_;

@@ -16,6 +16,18 @@ RuntimeContext* current_context() noexcept {
   return tls_context;
 }
 
+bool defer_wake(const Waker& w) {
+  if (!tls_context || !tls_context->deferred) return false;
+  tls_context->deferred->push_back(w);  // capacity is kept: no allocation in steady state
+  return true;
+}
+
+void wake_deferred(std::vector<Waker>& deferred) noexcept {
+  // By index: a wake only queues its task, it never runs one, so nothing is added meanwhile.
+  for (std::size_t i = 0; i < deferred.size(); ++i) std::move(deferred[i]).wake();
+  deferred.clear();
+}
+
 RuntimeContext& require_context(const char* what) {
   if (!tls_context) {
     throw std::logic_error(std::string(what) + ": no Strata runtime is running on this thread");

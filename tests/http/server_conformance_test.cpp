@@ -308,8 +308,9 @@ TEST(HttpServerConformance, pipelined_response_is_not_held_back_by_a_waiting_han
   }));
 }
 
-// A pipelined flood is served in budget-sized slices: a request on another connection of the
-// same single-threaded worker is answered long before the flood's end. /count counts requests,
+// A pipelined flood is served in budget-sized slices, and a yield lets the reactor run first: a
+// request on another connection of the same single-threaded worker is answered long before the
+// flood's end. /count counts requests,
 // /mark answers the count it saw.
 TEST(HttpServerConformance, pipelined_flood_does_not_starve_other_connections) {
   constexpr int flood_requests = 20000;
@@ -331,13 +332,14 @@ TEST(HttpServerConformance, pipelined_flood_does_not_starve_other_connections) {
                     }(&*flood, std::move(batch)));
                     // The flood's first bytes are in; finish the other request and wait for its
                     // answer.
-                    while (counted() == 0) co_await sleep(1ms);
+                    while (counted() == 0) co_await yield_now();
                     auto r = co_await timeout(10s, other->exchange("\r\n"));
                     CO_ASSERT_OK(r);
                     CO_ASSERT_OK(*r);
                     const int seen = std::stoi((*r)->body);
-                    EXPECT_LT(seen, flood_requests / 2)
-                        << "the other connection waited for most of the flood";
+                    // Measured: 64 (one budget). Without the budget 12,063; with it but a
+                    // yield_now that does not let the reactor run first, 6,111.
+                    EXPECT_LT(seen, 1000) << "the other connection waited for the flood";
                     for (int i = 0; i < flood_requests; ++i) {
                       auto fr = co_await flood->read();
                       CO_ASSERT_OK(fr);

@@ -221,13 +221,14 @@ class WorkerAffinity {
   detail::ReactorOverride guard_;
 };
 
-// Gives other tasks a turn: the current task goes to the back of the run queue.
+// Gives other tasks a turn: the current task runs again after its worker has polled its
+// reactor and run what was queued, so I/O that became ready goes first (tokio's yield_now).
 struct YieldNow {
   bool yielded = false;
   Poll<void> poll(Context& cx) {
     if (yielded) return ready;
     yielded = true;
-    cx.waker().wake_by_ref();
+    if (!detail::defer_wake(cx.waker())) cx.waker().wake_by_ref();
     return pending;
   }
 };

@@ -60,6 +60,7 @@ struct alignas(64) Worker {
   std::unique_ptr<Reactor> reactor;
   std::unique_ptr<TimerDriver> timers;
   RuntimeContext ctx;
+  std::vector<Waker> deferred;  // ctx.deferred: tasks that yielded, woken after a reactor poll
   pthread_t thread{};
   bool joinable = false;
   std::uint32_t tick = 0;
@@ -120,8 +121,9 @@ class MultiThreadExecutor final : public Executor {
       workers_.push_back(std::move(w));
     }
     for (auto& w : workers_) {
-      w->ctx = RuntimeContext{this,      w->timers.get(),  w->reactor.get(),
-                              blocking_, reactors_.data(), num_workers_};
+      w->ctx = RuntimeContext{this,        w->timers.get(),  w->reactor.get(),
+                              blocking_,   reactors_.data(), num_workers_,
+                              &w->deferred};
     }
     lent_ctx_.worker_reactors = reactors_.data();
     lent_ctx_.workers = num_workers_;
@@ -400,6 +402,10 @@ class MultiThreadExecutor final : public Executor {
           run_task(w, t);
           continue;
         }
+        if (!w.deferred.empty()) {  // only yielded tasks left: poll I/O, then run them again
+          maintenance(w);
+          continue;
+        }
         park(w);
       }
       // acq_rel: each worker releases its last queue accesses; the last one acquires them all
@@ -444,6 +450,7 @@ class MultiThreadExecutor final : public Executor {
   void maintenance(Worker& w) {
     w.reactor->poll(std::chrono::nanoseconds(0));
     w.timers->process(Clock::now());
+    wake_deferred(w.deferred);  // after what the reactor woke
   }
 
   TaskHeader* next_task(Worker& w) noexcept {
@@ -660,6 +667,7 @@ class MultiThreadExecutor final : public Executor {
     }
     for (auto& w : workers_) {
       w->lifo = nullptr;
+      w->deferred.clear();  // yielded tasks are destroyed below like the others
       while (w->queue.pop()) {
       }
     }

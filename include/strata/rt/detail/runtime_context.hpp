@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "strata/rt/waker.hpp"
 
 namespace strata::detail {
 
@@ -19,7 +22,16 @@ struct RuntimeContext {
   // Every worker's reactor (one entry on the current-thread runtime), for WorkerAffinity.
   Reactor* const* worker_reactors = nullptr;
   std::uint32_t workers = 0;
+  // Wakers of tasks that yielded (yield_now): woken after this worker next polls its reactor,
+  // so a task that yields in a loop lets I/O that became ready run first (tokio's defer).
+  // Null where there is no worker loop (block_in_place, block_on from outside): wake at once.
+  std::vector<Waker>* deferred = nullptr;
 };
+
+// Queues `w` on the current worker's deferred list; false if there is none (wake it yourself).
+bool defer_wake(const Waker& w);
+// Wakes and clears a deferred list (after a reactor poll).
+void wake_deferred(std::vector<Waker>& deferred) noexcept;
 
 // The context of the runtime driving this thread, or nullptr.
 RuntimeContext* current_context() noexcept;
