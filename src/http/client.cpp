@@ -65,9 +65,9 @@ bool is_redirect(StatusCode s) noexcept {
 
 // One exchange, retried once on a fresh connection when a reused one turned out stale.
 Task<Result<Response>> send_with_retry(std::shared_ptr<detail::ClientShared> sh, Request& req,
-                                       const detail::Target& t, std::optional<Instant> deadline) {
+                                       const detail::Target& t, detail::ExchangeOptions o) {
   for (int attempt = 0;; ++attempt) {
-    detail::Attempt a = co_await detail::exchange(sh, req, t, deadline);
+    detail::Attempt a = co_await detail::exchange(sh, req, t, o);
     const bool retry = !a.response && a.stale && attempt == 0 &&
                        sh->config.retry_stale_connections && req.method.is_idempotent() &&
                        replayable(req.body);
@@ -78,7 +78,7 @@ Task<Result<Response>> send_with_retry(std::shared_ptr<detail::ClientShared> sh,
 
 // Sends `req` to `url`, following redirects per the configuration.
 Task<Result<Response>> follow(std::shared_ptr<detail::ClientShared> sh, Request req,
-                              std::string url, std::optional<Instant> deadline) {
+                              std::string url, detail::ExchangeOptions o) {
   const ClientConfig& cfg = sh->config;
   Result<detail::Target> target = detail::parse_target(url);
   if (!target) co_return std::unexpected(std::move(target).error());
@@ -86,7 +86,7 @@ Task<Result<Response>> follow(std::shared_ptr<detail::ClientShared> sh, Request 
     (void)req.headers.append(header::user_agent, cfg.user_agent);
   }
   for (int redirects = 0;; ++redirects) {
-    Result<Response> r = co_await send_with_retry(sh, req, *target, deadline);
+    Result<Response> r = co_await send_with_retry(sh, req, *target, o);
     if (!r || !cfg.follow_redirects || !is_redirect(r->status)) co_return std::move(r);
     std::optional<std::string_view> location = r->headers.get(header::location);
     if (!location) co_return std::move(r);
@@ -112,6 +112,7 @@ Task<Result<Response>> follow(std::shared_ptr<detail::ClientShared> sh, Request 
       req.headers.remove(header::content_type);
       req.headers.remove(header::content_length);
       req.headers.remove(header::transfer_encoding);
+      req.headers.remove(header::expect);  // no 100-continue without a body (RFC 9110 §10.1.1)
     }
     if (!detail::same_origin(*target, *next)) {
       req.headers.remove(header::authorization);
@@ -124,14 +125,17 @@ Task<Result<Response>> follow(std::shared_ptr<detail::ClientShared> sh, Request 
 }
 
 Task<Result<Response>> send_request(std::shared_ptr<detail::ClientShared> sh, Request req,
-                                    std::string url, std::optional<Duration> per_request) {
+                                    std::string url, std::optional<Duration> per_request,
+                                    std::optional<Duration> expect_continue) {
+  detail::ExchangeOptions o;
+  o.expect_continue = expect_continue;
   const Duration limit = per_request.value_or(sh->config.request_timeout);
   if (limit <= Duration::zero()) {
-    co_return co_await follow(std::move(sh), std::move(req), std::move(url), std::nullopt);
+    co_return co_await follow(std::move(sh), std::move(req), std::move(url), o);
   }
-  const Instant deadline = Clock::now() + limit;
+  o.deadline = Clock::now() + limit;
   Result<Result<Response>> r =
-      co_await timeout_at(deadline, follow(std::move(sh), std::move(req), url, deadline));
+      co_await timeout_at(*o.deadline, follow(std::move(sh), std::move(req), url, o));
   if (!r) co_return fail(Errc::timed_out, "http request " + url);
   co_return std::move(*r);
 }
@@ -276,6 +280,16 @@ RequestBuilder& RequestBuilder::timeout(Duration d) & {
   return *this;
 }
 
+RequestBuilder& RequestBuilder::expect_continue() & {
+  expect_continue_ = shared_ ? shared_->config.expect_continue_timeout : Duration::zero();
+  return *this;
+}
+
+RequestBuilder& RequestBuilder::expect_continue(Duration wait) & {
+  expect_continue_ = wait;
+  return *this;
+}
+
 RequestBuilder& RequestBuilder::body(std::string bytes) & {
   request_.body = Body::from(std::move(bytes));
   return *this;
@@ -296,7 +310,8 @@ Task<Result<Response>> RequestBuilder::send() {
   if (!shared_)
     return failed(
         Error(make_error_code(ClientErrc::invalid_url), "http request: builder already sent"));
-  return send_request(std::move(shared_), std::move(request_), std::move(url_), timeout_);
+  return send_request(std::move(shared_), std::move(request_), std::move(url_), timeout_,
+                      expect_continue_);
 }
 
 Client::Client() : Client(ClientConfig{}) {}
@@ -310,7 +325,7 @@ RequestBuilder Client::request(Method m, std::string_view url) const {
 
 Task<Result<Response>> Client::execute(Request req) const {
   std::string url(req.target());
-  return send_request(shared_, std::move(req), std::move(url), std::nullopt);
+  return send_request(shared_, std::move(req), std::move(url), std::nullopt, std::nullopt);
 }
 
 const ClientConfig& Client::config() const noexcept {

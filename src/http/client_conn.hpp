@@ -137,9 +137,15 @@ struct Attempt {
   bool stale = false;  // a reused connection failed before any response byte
 };
 
+// What the builder adds to one exchange.
+struct ExchangeOptions {
+  std::optional<Instant> deadline;          // the request's deadline (body reads included)
+  std::optional<Duration> expect_continue;  // opted in to 100-continue, with this wait
+};
+
 // Sends `req` to `t` over a pooled connection and reads the response head; the response body
-// streams from the connection (it owns the lease). `deadline` bounds the body reads too.
+// streams from the connection (it owns the lease). The deadline bounds the body reads too.
 Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Target& t,
-                       std::optional<Instant> deadline);
+                       ExchangeOptions o);
 
 }  // namespace strata::http::detail

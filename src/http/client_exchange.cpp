@@ -1,5 +1,18 @@
 // One HTTP/1.1 exchange of http::Client over a pooled connection: write the request, read the
 // response head (skipping 1xx), and hand the body to a stream that owns the connection lease.
+//
+// Design note: reading while writing. The exchange is one task. A HeadReader parses the
+// response head as bytes arrive (skipping interim responses, noting a 100) and never blocks;
+// WritingWhileReading polls the request write (a Task over the shared h1 writer) and, while the
+// write waits, the reader, on the same socket: a write waits on write readiness and the reader
+// on read readiness, two wakers of one EventedFd, both waking this task. The upload stops when
+// a final head with a status >= 300 is complete; a 2xx lets the upload finish (the server may
+// be streaming both ways) and reading pauses once the head is complete, so at most one head
+// plus a read step is buffered. With Expect: 100-continue the head goes out alone and the
+// reader runs until a 100, a final head, or the expect timeout. States of the request body:
+// sent whole, cut (stopped or failed mid-way: the connection closes) or never sent (closed
+// for Content-Length; for chunked the empty last chunk ends the message and keep-alive may
+// survive).
 #include <algorithm>
 #include <charconv>
 
@@ -16,12 +29,6 @@ namespace {
 
 // Reads in steps of at least this many free bytes.
 constexpr std::size_t read_step = 4096;
-
-template <class T>
-Result<T> flatten(Result<Result<T>> r) {
-  if (!r) return std::unexpected(std::move(r).error());
-  return std::move(*r);
-}
 
 Error timed_out(const char* what) {
   return Error(Errc::timed_out, what);
@@ -175,18 +182,121 @@ class ExchangeLease {
   ConnLease lease_;
 };
 
-// Reads more response bytes; each read must make progress within `d` (zero: no limit).
-Task<Result<std::size_t>> read_some(ClientConn& c, Duration d) {
-  Result<std::size_t> n;
-  if (d <= Duration::zero()) {
-    n = co_await io::read(c.stream, c.in.spare(read_step));
-  } else {
-    n = flatten(co_await timeout(d, io::read(c.stream, c.in.spare(read_step))));
-    if (!n && n.error() == Errc::timed_out) co_return fail(timed_out("http response head read"));
+// Parses the response head as bytes arrive, without blocking: interim responses are consumed
+// (a 100 is noted), and reading stops at a complete final head (left at the front of c.in),
+// a parse error, the end of the stream or a read error.
+class HeadReader {
+ public:
+  HeadReader(const h1::Limits& limits, bool head_request) : parser_(limits) {
+    rc_.head_request = head_request;
   }
-  if (n && *n > 0) c.in.commit(*n);
-  co_return n;
+  // Parses what is buffered and reads what the socket has, until it would block or stops.
+  // True if it read bytes or stopped during this call (progress for a read deadline).
+  bool poll(Context& cx, ClientConn& c) {
+    bool progress = false;
+    while (!stopped()) {
+      if (!c.in.empty()) {
+        any_byte_ = true;
+        result_ = parser_.parse(c.in.view(), head_, rc_);
+        if (result_.is_error()) return true;
+        if (result_.is_complete()) {
+          if (head_.status >= 200 || head_.status == 101) return true;
+          continued_ = continued_ || head_.status == 100;
+          c.in.consume(result_.consumed);  // 100 Continue, 103 Early Hints, ...: skipped
+          parser_.reset();
+          result_ = {};
+          progress = true;
+          continue;
+        }
+      }
+      Poll<Result<std::size_t>> p = c.stream.poll_read(cx, c.in.spare(read_step));
+      if (p.is_pending()) return progress;
+      Result<std::size_t> n = p.take();
+      if (!n) {
+        error_ = std::move(n).error();
+      } else if (*n == 0) {
+        eof_ = true;
+      } else {
+        c.in.commit(*n);
+      }
+      progress = true;
+    }
+    return progress;
+  }
+
+  bool stopped() const noexcept { return !result_.is_incomplete() || eof_ || error_.has_value(); }
+  // A complete final head (status >= 200, or 101); head() is valid until c.in changes.
+  bool final_head() const noexcept { return result_.is_complete(); }
+  const h1::ResponseHead& head() const noexcept { return head_; }
+  std::size_t head_size() const noexcept { return result_.consumed; }
+  bool continued() const noexcept { return continued_; }
+  bool any_byte() const noexcept { return any_byte_; }
+  // Why it stopped without a final head.
+  Error failure() const {
+    if (result_.is_error()) return Error(make_error_code(result_.error), "http response head");
+    if (error_) return *error_;
+    return Error(make_error_code(ClientErrc::connection_closed),
+                 any_byte_ ? "http response head: closed mid-head"
+                           : "http response: closed before any byte");
+  }
+
+ private:
+  h1::ResponseParser parser_;
+  h1::ResponseHead head_;
+  h1::ResponseContext rc_;
+  h1::ParseResult result_;
+  std::optional<Error> error_;
+  bool eof_ = false;
+  bool continued_ = false;
+  bool any_byte_ = false;
+};
+
+// One step of a HeadReader as a future: ready when it read something or stopped.
+struct HeadStep {
+  HeadReader& reader;
+  ClientConn& conn;
+  Poll<void> poll(Context& cx) {
+    if (reader.stopped() || reader.poll(cx, conn)) return ready;
+    return pending;
+  }
+};
+
+// Runs the HeadReader until it stops, `until` passes, or (with `until_continue`) a 100 came;
+// each read must make progress within `step` (zero: no limit), else Errc::timed_out.
+Task<Result<void>> read_head(HeadReader& r, ClientConn& c, Duration step,
+                             Instant until = Instant::max(), bool until_continue = false) {
+  while (!r.stopped() && !(until_continue && r.continued())) {
+    Instant d = until;
+    if (step > Duration::zero()) d = std::min(d, Clock::now() + step);
+    if (d == Instant::max()) {
+      co_await HeadStep{r, c};
+      continue;
+    }
+    Result<void> t = co_await timeout_at(d, HeadStep{r, c});
+    if (t) continue;
+    if (Clock::now() >= until) break;
+    co_return fail(timed_out("http response head read"));
+  }
+  co_return Result<void>{};
 }
+
+// Polls the request write and, while it waits, the response head: the server may answer (and
+// close) before it has read the whole body. Ready with true when the body was written, false
+// when a final response with a status >= 300 stopped it, or the write's error.
+struct WritingWhileReading {
+  Task<Result<void>>& writing;
+  HeadReader& reader;
+  ClientConn& conn;
+  Poll<Result<bool>> poll(Context& cx) {
+    if (!reader.stopped()) (void)reader.poll(cx, conn);
+    if (reader.final_head() && reader.head().status >= 300) return Result<bool>(false);
+    Poll<Result<void>> w = writing.poll(cx);
+    if (w.is_pending()) return pending;
+    Result<void> r = w.take();
+    if (!r) return Result<bool>(std::unexpected(std::move(r).error()));
+    return Result<bool>(true);
+  }
+};
 
 // Writes all of `data`; each write must make progress within `d` (zero: no limit).
 Task<Result<void>> write_all(net::TcpStream& s, std::string_view data, Duration d) {
@@ -231,6 +341,46 @@ bool is_connection_loss(const Error& e) {
          e == std::errc::broken_pipe || e == std::errc::connection_aborted;
 }
 
+// Whether a caller-set Expect field asks for 100-continue.
+bool asks_continue(const Headers& h) {
+  for (std::string_view v : h.get_all(header::expect)) {
+    if (has_token(v, "100-continue")) return true;
+  }
+  return false;
+}
+
+// How long to wait for 100 Continue before sending the body; nullopt: the body follows the
+// head at once. Only a request with a body asks (RFC 9110 §10.1.1).
+std::optional<Duration> continue_wait(const ClientConfig& cfg, const Request& req,
+                                      const h1::Framing& f, std::optional<Duration> asked) {
+  const bool has_body =
+      f.kind == h1::Framing::Kind::chunked || (f.kind == h1::Framing::Kind::length && f.length > 0);
+  if (!has_body) return std::nullopt;
+  if (asked) return asked;
+  const bool large =
+      cfg.expect_continue_threshold > 0 &&
+      (f.kind == h1::Framing::Kind::chunked || f.length >= cfg.expect_continue_threshold);
+  if (large || asks_continue(req.headers)) return cfg.expect_continue_timeout;
+  return std::nullopt;
+}
+
+// How much of the request body went out.
+enum class BodySent : std::uint8_t {
+  whole,
+  cut,   // stopped or failed mid-way: the message is broken, the connection closes
+  none,  // a final answer came before the body was sent
+};
+
+// After a final response to a request whose body was never sent: a chunked body can still end
+// the message cleanly (an empty last chunk), so the connection may stay; a Content-Length one
+// cannot (the server may wait for, or discard, the announced bytes), so it closes. The last
+// chunk goes out only if the socket takes it at once.
+bool end_unsent_body(ClientConn& c, const h1::Framing& f) {
+  if (f.kind != h1::Framing::Kind::chunked) return false;
+  Result<std::size_t> n = c.stream.try_write(io::as_bytes(h1::last_chunk));
+  return n && *n == h1::last_chunk.size();
+}
+
 Task<Result<ClientConn>> connect_conn(std::string authority, Duration timeout,
                                       std::shared_ptr<std::atomic<std::uint64_t>> opened) {
   const std::size_t colon = authority.rfind(':');
@@ -264,7 +414,7 @@ bool ConnManager::recycle(const ConnKey&, ClientConn& c) {
 }
 
 Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Target& t,
-                       std::optional<Instant> deadline) {
+                       ExchangeOptions o) {
   const ClientConfig& cfg = sh->config;
   const strata::detail::RuntimeContext* rt = strata::detail::current_context();
   ConnKey key;
@@ -279,68 +429,82 @@ Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Tar
   sh->requests.fetch_add(1, std::memory_order_relaxed);
   if (reused) sh->reused.fetch_add(1, std::memory_order_relaxed);
 
-  // 1. The request.
+  // 1. The request: the head, then (after a 100, a final answer or the expect timeout when it
+  // asks first) the body, reading the response head all along.
   c.out.clear();
   const h1::Framing framing = h1::request_framing(req);
   h1::append_request_head(c.out, req, t.path_and_query, t.host_header, framing);
-  Result<void> w = co_await write_request(c, req, framing, cfg.write_timeout);
-  if (!w) {
-    const bool stale = reused && is_connection_loss(w.error());
-    lease.discard();
-    co_return Attempt(std::unexpected(std::move(w).error()), stale);
+  const std::optional<Duration> expect = continue_wait(cfg, req, framing, o.expect_continue);
+  if (expect && !asks_continue(req.headers)) {
+    c.out.insert(c.out.size() - 2, "expect: 100-continue\r\n");
+  }
+  HeadReader reader(cfg.limits, req.method == Method::head);
+  BodySent sent = BodySent::whole;
+  std::optional<Error> write_error;
+  if (expect) {
+    Result<void> w = co_await write_all(c.stream, c.out, cfg.write_timeout);
+    c.out.clear();
+    sent = BodySent::none;
+    if (!w) write_error = std::move(w).error();
+    if (w) {
+      // A 100 or the end of the wait: the body goes. A final head: returned without the body.
+      const Instant until = expect->count() > 0 ? Clock::now() + *expect : Instant::max();
+      Result<void> r = co_await read_head(reader, c, cfg.read_timeout, until, true);
+      if (!r) {
+        lease.discard();
+        co_return Attempt(std::unexpected(std::move(r).error()));
+      }
+    }
+  }
+  if (!write_error && (!expect || !reader.stopped())) {
+    Task<Result<void>> writing = write_request(c, req, framing, cfg.write_timeout);
+    Result<bool> w = co_await WritingWhileReading{writing, reader, c};
+    sent = w && *w ? BodySent::whole : BodySent::cut;
+    if (!w) write_error = std::move(w).error();
+  }
+  if (write_error) {
+    // The server may have answered before it closed: read that before reporting the write.
+    const bool lost = is_connection_loss(*write_error);
+    sent = BodySent::cut;
+    if (lost) (void)co_await read_head(reader, c, cfg.read_timeout);
+    if (!lost || !reader.final_head()) {
+      const bool stale = reused && !reader.any_byte() && lost;
+      lease.discard();
+      co_return Attempt(std::unexpected(std::move(*write_error)), stale);
+    }
   }
 
-  // 2. The response head, skipping interim (1xx) responses.
-  h1::ResponseParser parser(cfg.limits);
-  h1::ResponseHead head;
-  h1::ResponseContext rc;
-  rc.head_request = req.method == Method::head;
-  h1::ParseResult pr;
-  bool any_byte = false;
-  for (;;) {
-    pr = {};
-    if (!c.in.empty()) {
-      any_byte = true;
-      pr = parser.parse(c.in.view(), head, rc);
-    }
-    if (pr.is_error()) {
-      lease.discard();
-      co_return Attempt(fail(Error(make_error_code(pr.error), "http response head")));
-    }
-    if (pr.is_complete()) {
-      if (head.status >= 200 || head.status == 101) break;
-      c.in.consume(pr.consumed);  // 100 Continue, 103 Early Hints, ...: wait for the final one
-      parser.reset();
-      continue;
-    }
-    Result<std::size_t> n = co_await read_some(c, cfg.read_timeout);
-    if (!n || *n == 0) {
-      Error e = n ? Error(make_error_code(ClientErrc::connection_closed),
-                          any_byte ? "http response head: closed mid-head"
-                                   : "http response: closed before any byte")
-                  : std::move(n).error();
-      const bool stale = reused && !any_byte && is_connection_loss(e);
-      lease.discard();
-      co_return Attempt(std::unexpected(std::move(e)), stale);
-    }
+  // 2. The rest of the response head.
+  Result<void> r = co_await read_head(reader, c, cfg.read_timeout);
+  if (!r || !reader.final_head()) {
+    Error e = r ? reader.failure() : std::move(r).error();
+    const bool stale = reused && !reader.any_byte() && is_connection_loss(e);
+    lease.discard();
+    co_return Attempt(std::unexpected(std::move(e)), stale);
   }
 
   // 3. The response, its fields copied (the buffer moves on to the body).
+  const h1::ResponseHead& head = reader.head();
   Response resp(StatusCode(head.status));
   resp.version = head.version_minor == 0 ? Version::http_1_0 : Version::http_1_1;
   resp.headers.reserve(head.headers.size());
   for (const h1::HeaderField& f : head.headers) (void)resp.headers.append(f.name, f.value);
-  c.in.consume(pr.consumed);
+  const h1::BodyKind body_kind = head.body;
+  const std::uint64_t length = head.content_length.value_or(0);
   // 101 would start another protocol on this connection: not supported, so it is closed.
-  const bool keep = head.keep_alive && !asks_close(req.headers) && head.status != 101;
-  const bool has_body = head.status != 101 && head.body != h1::BodyKind::none &&
-                        !(head.body == h1::BodyKind::content_length && *head.content_length == 0);
+  bool keep = head.keep_alive && !asks_close(req.headers) && head.status != 101;
+  const bool has_body = head.status != 101 && body_kind != h1::BodyKind::none &&
+                        !(body_kind == h1::BodyKind::content_length && length == 0);
+  c.in.consume(reader.head_size());
+  if (sent == BodySent::cut) keep = false;
+  if (sent == BodySent::none) keep = keep && end_unsent_body(c, framing);
+
   if (!has_body) {
     if (keep && c.in.empty()) lease.keep();
     co_return Attempt(std::move(resp));
   }
-  resp.body = Body::from_stream(std::make_unique<ResponseBody>(
-      lease.take(), head.body, head.content_length.value_or(0), keep, cfg, deadline));
+  resp.body = Body::from_stream(
+      std::make_unique<ResponseBody>(lease.take(), body_kind, length, keep, cfg, o.deadline));
   co_return Attempt(std::move(resp));
 }
 

@@ -31,8 +31,22 @@
 // been read to its end cleanly and the response allows keep-alive. A body dropped before its end
 // returns the connection only if the rest of it is already buffered (decoded without I/O);
 // otherwise the connection is closed. Interim 1xx responses are skipped; HEAD, 204 and 304
-// responses have no body. The client does not send Expect: 100-continue itself (a request body
-// goes out right after the head); a caller-set Expect field is sent as is.
+// responses have no body.
+//
+// Request bodies and early answers (RFC 9110 §10.1.1, RFC 9112 §9.6; curl, Go's
+// Transport.ExpectContinueTimeout): a request asks `Expect: 100-continue` when it opts in
+// (.expect_continue(), a caller-set `Expect: 100-continue` field, or a body of at least
+// ClientConfig::expect_continue_threshold bytes) and has a body. Then the head goes out alone
+// and the client waits up to the expect timeout: 100 Continue sends the body; a final status
+// (417, 413, 401, ...) is returned without sending it; no answer in time sends it anyway. While
+// any body is written the client also reads: a final response with a status of 300 or more that
+// arrives before the body's end stops the upload (curl's rule; a 2xx lets it finish), and a
+// write that fails because the server closed (EPIPE, ECONNRESET) still returns the response the
+// server sent before closing. A connection whose request body was cut short is never reused; one
+// whose body was never sent is reused only when the body was chunked (the client ends it with an
+// empty last chunk) and the response allows keep-alive; a Content-Length body's connection is
+// closed (as Go does). The exchange stays one task: the write and the read readiness of the
+// socket are polled together.
 //
 // Reuse and stale connections: idle connections are reused per host:port (LIFO, at most
 // max_idle_per_host, closed after pool_idle_timeout). On checkout an idle connection is probed
@@ -131,6 +145,14 @@ struct ClientConfig {
   std::uint64_t max_body_bytes = 0;
   // Retry once on a new connection when a reused one fails before any response byte (see top).
   bool retry_stale_connections = true;
+  // How long a request that sends `Expect: 100-continue` waits for the server's answer before
+  // it sends its body anyway (Go's ExpectContinueTimeout; curl waits 1 s too). Zero: no limit
+  // but read_timeout, which then ends the wait with Errc::timed_out.
+  Duration expect_continue_timeout = std::chrono::seconds(1);
+  // Bodies of at least this many bytes, or of unknown size (streams), ask `Expect:
+  // 100-continue` without opting in; 0 (the default, as in Go and hyper) = only requests that
+  // opt in. curl's behaviour is 1 MiB.
+  std::uint64_t expect_continue_threshold = 0;
 };
 
 // Counters of one Client (and its copies).
@@ -171,6 +193,13 @@ class RequestBuilder {
   // Any body; a stream of unknown size is sent chunked, and is not replayed.
   RequestBuilder& body(Body b) &;
   RequestBuilder&& body(Body b) && { return std::move(body(std::move(b))); }
+  // Sends `Expect: 100-continue` and waits for the server's answer (at most `wait`, default
+  // ClientConfig::expect_continue_timeout) before sending the body; see the top of this file.
+  // No effect on a request without a body.
+  RequestBuilder& expect_continue() &;
+  RequestBuilder&& expect_continue() && { return std::move(expect_continue()); }
+  RequestBuilder& expect_continue(Duration wait) &;
+  RequestBuilder&& expect_continue(Duration wait) && { return std::move(expect_continue(wait)); }
   // Whole bytes with Content-Type: application/json.
   RequestBuilder& json(std::string text) &;
   RequestBuilder&& json(std::string text) && { return std::move(json(std::move(text))); }
@@ -187,7 +216,8 @@ class RequestBuilder {
   Request request_;
   std::string url_;
   std::optional<Duration> timeout_;
-  std::optional<Error> error_;  // the first invalid builder input, reported by send()
+  std::optional<Duration> expect_continue_;  // opted in, with this wait
+  std::optional<Error> error_;               // the first invalid builder input, reported by send()
 };
 
 // An HTTP client: a cheap handle to a shared configuration and connection pool.
