@@ -34,6 +34,11 @@ Task<http::Response> echo_big(http::Request& req) {
   co_return http::Response(http::StatusCode::ok, http::Body::from(std::move(*body)));
 }
 
+// Refuses without reading the body.
+Task<http::Response> refuse(http::Request&) {
+  co_return http::Response::error(http::StatusCode::content_too_large);
+}
+
 sync::Notify& gate() {
   static sync::Notify n;
   return n;
@@ -60,6 +65,7 @@ std::shared_ptr<http::Router> router() {
   r->get("/plaintext", plaintext)
       .post("/echo", echo)
       .post("/big", echo_big)
+      .post("/refuse", refuse)
       .get("/gate", gated)
       .get("/count", count)
       .get("/mark", mark);
@@ -237,6 +243,30 @@ TEST(HttpServerConformance, body_over_the_handlers_limit_is_refused_before_it_is
     }
     const bool closed = co_await c->closed_within(5s);
     EXPECT_TRUE(closed);
+  }));
+}
+
+// A handler that refuses a chunked upload without reading it is answered at once (the client
+// may wait for the answer before it sends the rest); the rest is discarded afterwards and the
+// connection stays usable.
+TEST(HttpServerConformance, early_refusal_of_a_chunked_body_is_sent_before_the_body_ends) {
+  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+    auto c = co_await connect(addr);
+    CO_ASSERT_OK(c);
+    CO_ASSERT_OK(
+        co_await c->send("POST /refuse HTTP/1.1\r\nHost: x\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+    auto r = co_await timeout(5s, c->read());
+    CO_ASSERT_OK(r);
+    CO_ASSERT_OK(*r);
+    EXPECT_EQ((*r)->status, 413);
+    EXPECT_EQ((*r)->headers.count("connection"), 0u);  // still keep-alive
+    auto next = co_await c->exchange(
+        "5\r\nworld\r\n0\r\n\r\n"
+        "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+    CO_ASSERT_OK(next);
+    EXPECT_EQ(next->status, 200);
+    EXPECT_EQ(next->body, "Hello, World!");
   }));
 }
 

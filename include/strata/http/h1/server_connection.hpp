@@ -212,14 +212,17 @@ class ServerConnection {
       }
 
       // 5. Decide whether the connection survives this request.
+      // An unread request body small enough to discard is discarded after the response is
+      // written, never before: the client may wait for the answer before it sends the rest
+      // (an early 413 to a chunked upload), and a response may stream the body itself.
       bool keep =
           head.keep_alive && !handler_failed && !ctx_.draining->load(std::memory_order_relaxed);
+      bool drain_after = false;
       if (body_.active() && !body_.finished()) {
         if (body_.broken() || !body_.drainable(cfg.max_drain_bytes)) {
           keep = false;
         } else {
-          bool drained = co_await drain_body();
-          if (!drained) keep = false;
+          drain_after = keep;
         }
       }
       if (body_.broken()) keep = false;
@@ -236,6 +239,12 @@ class ServerConnection {
       bool written = co_await write_body(resp, framing, body_bytes);
       if (written && cfg.access_log) {
         cfg.access_log(AccessLogEntry{peer_, req, resp.status, body_bytes, Clock::now() - started});
+      }
+      if (written && keep && drain_after && body_.active() && !body_.finished()) {
+        bool drained = false;
+        bool flushed = co_await flush();  // the answer first, then the rest of the body
+        if (flushed) drained = co_await drain_body();
+        if (!drained) keep = false;
       }
       const bool unread_body = body_.active() && !body_.finished();
       end_request();
