@@ -1,6 +1,6 @@
 # Strata: the two commands a new user needs are `make run` and `make test`.
 # Everything else is a convenience over CMake presets (see CMakePresets.json).
-.PHONY: all run test build bootstrap asan tsan fuzz bench format format-check clean
+.PHONY: all run test build bootstrap asan tsan stress fuzz bench format format-check clean
 
 PRESET ?= release
 JOBS ?= $(shell nproc)
@@ -32,6 +32,15 @@ tsan:
 	@$(MAKE) --no-print-directory test PRESET=tsan
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --test-dir build/tsan --output-on-failure -j $(JOBS) -R '$(TSAN_EXTRA)'
+
+# Yield injection: src/rt rebuilt with STRATA_STRESS_ATOMICS (every atomic operation may yield the
+# thread) and the runtime's multi-thread, stress and sync tests run against it, in release and
+# under TSan (presets stress and stress-tsan, label stress-atomics; docs/runtime.md).
+stress: bootstrap
+	@for p in stress stress-tsan; do \
+	  cmake --preset $$p >/dev/null && cmake --build --preset $$p -j $(JOBS) && \
+	  ctest --preset $$p -j $(JOBS) || exit 1; \
+	done
 
 # Runs every libFuzzer target for FUZZ_SECONDS (default 20) each.
 fuzz:

@@ -5,10 +5,10 @@
 // injection queue is served first, so remote work cannot starve; every `event_interval` tasks
 // the reactor and the timers are polled without blocking. With nothing runnable the thread parks
 // in the reactor until the next timer deadline; remote wakes unpark it through the reactor.
-#include <atomic>
 #include <mutex>
 
 #include "strata/rt/blocking.hpp"
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/runtime_context.hpp"
 #include "strata/rt/detail/task_cell.hpp"
 #include "strata/rt/reactor.hpp"
@@ -252,14 +252,14 @@ class CurrentThreadExecutor final : public Executor {
   TaskHeader* owned_head_ = nullptr;
   std::mutex inject_mu_;
   TaskQueue inject_;
-  std::atomic<std::size_t> inject_len_{0};
-  std::atomic<bool> parked_{false};
-  std::atomic<bool> closed_{false};
+  Atomic<std::size_t> inject_len_{0};
+  Atomic<bool> parked_{false};
+  Atomic<bool> closed_{false};
   BlockingPool* blocking_;
   std::uint64_t spawned_ = 0;  // written by the driving thread only
   std::uint64_t polls_ = 0;
   std::uint64_t parks_ = 0;
-  std::atomic<std::uint64_t> remote_schedules_{0};
+  Atomic<std::uint64_t> remote_schedules_{0};
 };
 
 }  // namespace

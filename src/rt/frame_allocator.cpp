@@ -11,10 +11,10 @@
 #include "strata/rt/frame_allocator.hpp"
 
 #include <array>
-#include <atomic>
 #include <mutex>
 #include <new>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/sanitizers.hpp"
 #include "strata/rt/detail/spin_lock.hpp"
 
@@ -59,10 +59,10 @@ void delete_batch(FreeBlock* b, std::size_t c) noexcept {
 // initialised, so it outlives every thread's cache (thread exit returns batches to it).
 struct alignas(64) DepotClass {
   detail::SpinLock lock;
-  std::atomic<FreeBlock*> batches{nullptr};  // written under `lock`; read unlocked to peek
+  detail::Atomic<FreeBlock*> batches{nullptr};  // written under `lock`; read unlocked to peek
 };
 constinit std::array<DepotClass, kClasses> g_depot{};
-constinit std::atomic<std::uint64_t> g_depot_bytes{0};
+constinit detail::Atomic<std::uint64_t> g_depot_bytes{0};
 
 // Takes ownership of a full batch; frees it if the depot is at its bound.
 void depot_push(std::size_t c, FreeBlock* batch) noexcept {

@@ -347,14 +347,37 @@ TEST(MultiThread, RunHelperReturnsTheValue) {
 namespace strata {
 namespace {
 
-Task<std::string> thread_woken_by_pipe_on_worker(int fd, std::uint32_t worker) {
+// Waits until `reg` is readable; the first time its poll comes back pending it sets `waiting`, so
+// that the writer writes only then. A write before that poll would let the task finish on
+// whichever worker polled it (yield-injection builds showed it: the 20 ms head start the writer
+// used to sleep is not a guarantee).
+class ReadableAfterPending {
+ public:
+  ReadableAfterPending(IoRegistration& reg, std::atomic<bool>& waiting)
+      : reg_(&reg), waiting_(&waiting) {}
+  Poll<ReadyEvent> poll(Context& cx) {
+    Poll<ReadyEvent> p = reg_->poll_ready(cx, Interest::readable);
+    if (p.is_pending()) waiting_->store(true, std::memory_order_release);  // pairs with the writer
+    return p;
+  }
+
+ private:
+  IoRegistration* reg_;
+  std::atomic<bool>* waiting_;
+};
+
+Task<std::string> thread_woken_by_pipe_on_worker(int fd, std::uint32_t worker,
+                                                 std::atomic<bool>& waiting) {
   EXPECT_EQ(worker_count(), 2u);
   Result<IoRegistration> reg = [&] {
     WorkerAffinity on(worker);
     return IoRegistration::create(fd);
   }();
-  if (!reg) co_return "register failed";
-  co_await reg->readable();
+  if (!reg) {
+    waiting.store(true, std::memory_order_release);  // let the writer finish
+    co_return "register failed";
+  }
+  co_await ReadableAfterPending(*reg, waiting);
   char name[16] = {};
   pthread_getname_np(pthread_self(), name, sizeof name);
   co_return std::string(name);
@@ -369,11 +392,12 @@ TEST(MultiThread, WorkerAffinityRegistersWithThatWorkersReactor) {
   for (std::uint32_t k = 0; k < 4; ++k) {
     int fds[2];
     ASSERT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
-    std::thread writer([fd = fds[1]] {
-      std::this_thread::sleep_for(20ms);
+    std::atomic<bool> waiting{false};
+    std::thread writer([fd = fds[1], &waiting] {
+      while (!waiting.load(std::memory_order_acquire)) std::this_thread::sleep_for(1ms);
       ASSERT_EQ(::write(fd, "x", 1), 1);
     });
-    std::string name = rt.block_on(thread_woken_by_pipe_on_worker(fds[0], k));
+    std::string name = rt.block_on(thread_woken_by_pipe_on_worker(fds[0], k, waiting));
     writer.join();
     EXPECT_EQ(name, "aff-" + std::to_string(k % 2));
     ::close(fds[0]);

@@ -21,12 +21,12 @@
 // parked runtime thread sleeps: poll(timeout) blocks in the kernel, unpark() interrupts it.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/runtime_context.hpp"
 #include "strata/rt/detail/spin_lock.hpp"
 #include "strata/rt/error.hpp"
@@ -63,8 +63,8 @@ namespace detail {
 // Per-fd state shared between the reactor (which sets readiness) and tasks (which await it).
 struct IoSource {
   int fd = -1;
-  std::atomic<std::uint64_t> state{0};  // tick << 32 | readiness bits
-  SpinLock waiters_lock;                // guards reader and writer
+  Atomic<std::uint64_t> state{0};  // tick << 32 | readiness bits
+  SpinLock waiters_lock;           // guards reader and writer
   Waker reader;
   Waker writer;
 

@@ -23,7 +23,6 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <memory>
@@ -38,6 +37,7 @@
 #include "idle.hpp"
 #include "local_queue.hpp"
 #include "strata/rt/blocking.hpp"
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/runtime_context.hpp"
 #include "strata/rt/reactor.hpp"
 #include "strata/rt/runtime.hpp"
@@ -73,20 +73,20 @@ struct alignas(64) Worker {
   // Exactly one thread at a time runs a worker loop on it: the one that set `held`.
   std::mutex handoff_mu;
   std::condition_variable handoff_cv;
-  bool held = true;                         // guarded by handoff_mu
-  std::uint32_t lenders = 0;                // threads inside block_in_place; changed by the holder
-  std::atomic<std::uint32_t> returning{0};  // lenders whose function returned, waiting for it
+  bool held = true;                    // guarded by handoff_mu
+  std::uint32_t lenders = 0;           // threads inside block_in_place; changed by the holder
+  Atomic<std::uint32_t> returning{0};  // lenders whose function returned, waiting for it
 
   // Written by the worker only; read relaxed by metrics().
-  std::atomic<std::uint64_t> polls{0};
-  std::atomic<std::uint64_t> steals{0};
-  std::atomic<std::uint64_t> steal_operations{0};
-  std::atomic<std::uint64_t> parks{0};
-  std::atomic<std::uint64_t> overflows{0};
+  Atomic<std::uint64_t> polls{0};
+  Atomic<std::uint64_t> steals{0};
+  Atomic<std::uint64_t> steal_operations{0};
+  Atomic<std::uint64_t> parks{0};
+  Atomic<std::uint64_t> overflows{0};
 
   // relaxed: a single writer (load + store, no RMW needed) and readers that want a number, not
   // an ordering.
-  void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+  void bump(Atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 };
@@ -180,7 +180,7 @@ class MultiThreadExecutor final : public Executor {
       std::mutex mu;
       std::condition_variable cv;
       bool woken = false;
-      std::atomic<int> refs{1};
+      Atomic<int> refs{1};
     };
     // The parker is reference counted: the join waker may be dropped after block_on returned.
     static constexpr WakerVTable vt{
@@ -700,17 +700,17 @@ class MultiThreadExecutor final : public Executor {
   BlockingPool* blocking_;
   RuntimeContext lent_ctx_;  // installed while a worker's thread runs block_in_place's function
   OwnedShard* shards_;
-  std::atomic<std::uint32_t> next_shard_{0};
+  Atomic<std::uint32_t> next_shard_{0};
 
   alignas(64) std::mutex inject_mu_;
   TaskQueue inject_;
-  std::atomic<std::size_t> inject_len_{0};
-  std::atomic<bool> closed_{false};
+  Atomic<std::size_t> inject_len_{0};
+  Atomic<bool> closed_{false};
 
-  std::atomic<std::uint64_t> spawned_{0};
-  std::atomic<std::uint64_t> remote_schedules_{0};
+  Atomic<std::uint64_t> spawned_{0};
+  Atomic<std::uint64_t> remote_schedules_{0};
 
-  std::atomic<std::uint32_t> running_{0};
+  Atomic<std::uint32_t> running_{0};
   std::mutex exit_mu_;
   std::condition_variable exit_cv_;
   bool cleaned_ = false;

@@ -7,11 +7,12 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <vector>
+
+#include "strata/rt/detail/atomic.hpp"
 
 namespace strata::detail {
 
@@ -95,7 +96,7 @@ class Idle {
   }
 
   const std::uint32_t workers_;
-  std::atomic<std::uint32_t> state_;
+  Atomic<std::uint32_t> state_;
   std::mutex mu_;
   std::vector<std::uint32_t> sleepers_;
 };

@@ -15,11 +15,11 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cstdint>
 
 #include "../task_queue.hpp"
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/task_cell.hpp"
 
 namespace strata::detail {
@@ -193,9 +193,9 @@ class LocalQueue {
     }
   }
 
-  alignas(64) std::atomic<std::uint64_t> head_{0};
-  alignas(64) std::atomic<std::uint32_t> tail_{0};
-  std::array<std::atomic<TaskHeader*>, kCapacity> buffer_;
+  alignas(64) Atomic<std::uint64_t> head_{0};
+  alignas(64) Atomic<std::uint32_t> tail_{0};
+  std::array<Atomic<TaskHeader*>, kCapacity> buffer_;
 };
 
 }  // namespace strata::detail

@@ -9,6 +9,7 @@
 #include <system_error>
 #include <vector>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/reactor.hpp"
 
 namespace strata::detail {
@@ -129,8 +130,8 @@ class EpollReactor final : public Reactor {
 
   int epfd_ = -1;
   int evfd_ = -1;
-  std::atomic<bool> notified_{false};
-  std::atomic<std::size_t> sources_{0};  // registered I/O sources (the eventfd excluded)
+  Atomic<bool> notified_{false};
+  Atomic<std::size_t> sources_{0};  // registered I/O sources (the eventfd excluded)
   SpinLock release_lock_;
   std::vector<IoSource*> release_;
   std::array<epoll_event, 256> events_{};

@@ -7,7 +7,7 @@
 #include <sched.h>
 #include <sys/single_threaded.h>
 
-#include <atomic>
+#include "strata/rt/detail/atomic.hpp"
 
 namespace strata::detail {
 
@@ -53,7 +53,7 @@ class SpinLock {
   }
 
   static constexpr unsigned kSpinsBeforeYield = 128;
-  std::atomic<bool> locked_{false};
+  Atomic<bool> locked_{false};
 };
 
 }  // namespace strata::detail

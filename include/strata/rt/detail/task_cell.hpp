@@ -11,7 +11,6 @@
 // one by the JoinHandle, one per Waker clone; the last one frees the cell.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -19,6 +18,7 @@
 #include <utility>
 #include <variant>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/spin_lock.hpp"
 #include "strata/rt/frame_allocator.hpp"
 #include "strata/rt/future.hpp"
@@ -48,7 +48,7 @@ class Scheduler {
   virtual ~Scheduler() = default;
 
  private:
-  std::atomic<std::uint32_t> refs_{1};
+  Atomic<std::uint32_t> refs_{1};
 };
 
 enum TaskState : std::uint32_t {
@@ -70,8 +70,8 @@ struct TaskVTable {
 enum class RunResult { idle, reschedule, complete };
 
 struct TaskHeader {
-  std::atomic<std::uint32_t> state{kNotified};
-  std::atomic<std::uint32_t> refs{2};  // the runtime's and the JoinHandle's
+  Atomic<std::uint32_t> state{kNotified};
+  Atomic<std::uint32_t> refs{2};  // the runtime's and the JoinHandle's
   const TaskVTable* vtable = nullptr;
   Scheduler* scheduler = nullptr;
   TaskHeader* queue_next = nullptr;  // run-queue link, owned by the scheduler

@@ -16,9 +16,9 @@
 // Thread-safe; a Notify must outlive its Notified futures and must not move while they exist.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/detail/spin_lock.hpp"
 #include "strata/rt/future.hpp"
 #include "strata/rt/sync/detail/wait_list.hpp"
@@ -75,7 +75,7 @@ class Notify {
   strata::detail::SpinLock lock_;
   detail::WaitList<Waiter> waiters_;
   bool permit_ = false;
-  std::atomic<std::uint64_t> generation_{0};
+  strata::detail::Atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace strata::sync

@@ -25,7 +25,6 @@
 // version). Futures must not outlive the handle that created them.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,6 +33,7 @@
 #include <shared_mutex>
 #include <utility>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/error.hpp"
 #include "strata/rt/future.hpp"
 #include "strata/rt/sync/detail/counted_ref.hpp"
@@ -51,12 +51,12 @@ struct Shared {
 
   std::shared_mutex mu;  // guards `value`; `version` changes only under the exclusive lock
   T value;
-  std::atomic<std::uint64_t> version{0};
-  std::atomic<std::size_t> senders{1};
-  std::atomic<std::size_t> receivers{1};
-  std::atomic<bool> closed{false};  // every Sender is gone
-  Notify value_changed;             // receivers in changed()
-  Notify receivers_gone;            // senders in closed()
+  strata::detail::Atomic<std::uint64_t> version{0};
+  strata::detail::Atomic<std::size_t> senders{1};
+  strata::detail::Atomic<std::size_t> receivers{1};
+  strata::detail::Atomic<bool> closed{false};  // every Sender is gone
+  Notify value_changed;                        // receivers in changed()
+  Notify receivers_gone;                       // senders in closed()
 };
 
 // How Senders and Receivers count themselves (sync::detail::CountedRef). The last Sender gone
