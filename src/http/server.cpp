@@ -1,7 +1,6 @@
 #include "strata/http/server.hpp"
 
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "strata/http/h1/server_connection.hpp"
@@ -13,6 +12,15 @@ namespace strata::http {
 
 namespace detail {
 
+// A connection in ServerState::live (the links and the waker are guarded by live_mu).
+struct LiveLink {
+  LiveLink* prev = nullptr;
+  LiveLink* next = nullptr;
+  Waker waker;                         // the connection's task
+  std::atomic<bool> cancelled{false};  // read by the task without the lock
+  bool linked = false;                 // read and written by the task only
+};
+
 struct ServerState {
   ServerConfig config;
   std::vector<net::TcpListener> listeners;
@@ -21,23 +29,35 @@ struct ServerState {
 
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> grace_ns{0};
-  sync::Notify drain_signal;  // wakes accept loops, idle connections and serve()
+  sync::Notify drain_signal;  // wakes the accept loops and serve()
   sync::Notify all_closed;    // the last connection is gone
   sync::Semaphore slots;      // max_connections
 
   std::atomic<std::uint64_t> accepted{0}, active{0}, requests{0}, bad_requests{0}, timeouts{0};
 
-  // Live connection tasks, to cancel what is left when the grace period ends.
+  // Live connections (a circular list through their leases, guarded by live_mu): shutdown()
+  // wakes them, and serve() cancels what is left when the grace period ends.
   std::mutex live_mu;
-  std::unordered_map<std::uint64_t, JoinHandle<void>> live;
-  std::uint64_t next_id = 0;
+  LiveLink live;
+  bool cancelling = false;  // the grace period is over: a connection not yet listed ends at once
+
+  // Wakes every live connection; `cancel`: each ends at its next poll (what abort() does).
+  void wake_live(bool cancel) {
+    std::lock_guard lock(live_mu);
+    if (cancel) cancelling = true;
+    for (LiveLink* l = live.next; l != &live; l = l->next) {
+      if (cancel) l->cancelled.store(true, std::memory_order_release);
+      l->waker.wake_by_ref();
+    }
+  }
 
   // What every connection borrows (points into this object).
   h1::ConnectionContext ctx;
 
   explicit ServerState(ServerConfig c) : config(std::move(c)), slots(config.max_connections) {
+    live.prev = live.next = &live;
     ctx.config = &config;
-    ctx.shutdown = &drain_signal;
+    ctx.shutdown = &drain_signal;  // for run(); our connections are woken through `live`
     ctx.draining = &draining;
     ctx.requests = &requests;
     ctx.bad_requests = &bad_requests;
@@ -55,35 +75,76 @@ using detail::ServerState;
 // reference to the server state and the connection slot, and releases them in a safe order:
 // the slot first (the semaphore lives in the state), then the registration and the active
 // count (whose last decrement lets serve() return and the Server be dropped), and the state
-// reference last, so nothing here touches freed memory. (Coroutine parameters would be
-// destroyed after the body's locals in an order we do not control: hence a local.)
+// reference last, so nothing here touches freed memory. Movable until linked (first poll).
 struct ConnectionLease {
   std::shared_ptr<ServerState> st;
-  sync::SemaphorePermit permit;
-  std::uint64_t id;
-  ConnectionLease(std::shared_ptr<ServerState> s, sync::SemaphorePermit p, std::uint64_t i)
-      : st(std::move(s)), permit(std::move(p)), id(i) {}
-  ConnectionLease(const ConnectionLease&) = delete;
-  ConnectionLease& operator=(const ConnectionLease&) = delete;
+  detail::LiveLink link;
+  // Holds one permit of st->slots (forgotten here, given back by the destructor: a
+  // SemaphorePermit would cost 16 bytes per idle connection).
+  ConnectionLease(std::shared_ptr<ServerState> s, sync::SemaphorePermit p) : st(std::move(s)) {
+    p.forget();
+  }
+  ConnectionLease(ConnectionLease&& o) noexcept : st(std::move(o.st)) {}
+  ConnectionLease& operator=(ConnectionLease&&) = delete;
   ~ConnectionLease() {
-    permit.release();
-    {
+    if (!st) return;  // moved from
+    st->slots.add_permits(1);
+    if (link.linked) {
       std::lock_guard lock(st->live_mu);
-      st->live.erase(id);
+      link.prev->next = link.next;
+      link.next->prev = link.prev;
     }
     if (st->active.fetch_sub(1, std::memory_order_acq_rel) == 1) st->all_closed.notify_waiters();
   }
+
+  // Joins the live list with the task's waker (kept up to date); false: the server cancelled
+  // this connection.
+  bool check_in(const Waker& w) {
+    if (!link.linked) {
+      std::lock_guard lock(st->live_mu);
+      if (st->cancelling) return false;
+      link.waker = w;
+      link.prev = &st->live;
+      link.next = st->live.next;
+      st->live.next->prev = &link;
+      st->live.next = &link;
+      link.linked = true;
+      return true;
+    }
+    if (link.cancelled.load(std::memory_order_acquire)) return false;
+    if (!link.waker.will_wake(w)) {  // only this task writes it: the unlocked read is safe
+      std::lock_guard lock(st->live_mu);
+      link.waker = w;
+    }
+    return true;
+  }
 };
 
-// One connection's task: serves it, then gives its lease back (even when cancelled).
-Task<void> serve_tcp(std::shared_ptr<ServerState> state, net::TcpStream stream,
-                     net::SocketAddr peer, sync::SemaphorePermit slot, std::uint64_t id) {
-  ConnectionLease lease(std::move(state), std::move(slot), id);
-  ServerState& st = *lease.st;
-  if (st.config.nodelay) (void)stream.set_nodelay(true);
-  h1::ServerConnection<net::TcpStream> conn(stream, st.ctx, peer);
-  co_await conn.run();
-}
+// One connection's task: a hand-written future, so that the task's cell holds everything an
+// idle connection needs (lease, stream, connection and its idle deadline) and no coroutine
+// frame exists until bytes arrive (docs/http.md, "How a connection is served").
+class TcpConnection {
+ public:
+  TcpConnection(std::shared_ptr<ServerState> st, net::TcpStream stream, sync::SemaphorePermit slot)
+      : lease_(std::move(st), std::move(slot)),
+        stream_(std::move(stream)),
+        conn_(stream_, lease_.st->ctx, stream_.peer_addr()) {}
+  // Only before the first poll (spawn() moves the future into the task's cell).
+  TcpConnection(TcpConnection&& o) noexcept
+      : lease_(std::move(o.lease_)),
+        stream_(std::move(o.stream_)),
+        conn_(stream_, lease_.st->ctx, stream_.peer_addr()) {}
+
+  Poll<void> poll(Context& cx) {
+    if (!lease_.check_in(cx.waker())) return ready;  // cancelled: dropping us closes
+    return conn_.poll_serve(cx);
+  }
+
+ private:
+  ConnectionLease lease_;  // first: released last
+  net::TcpStream stream_;
+  h1::ServerConnection<net::TcpStream> conn_;
+};
 
 // Accepts on one listener until the server drains.
 Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
@@ -107,10 +168,8 @@ Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
     }
     st->accepted.fetch_add(1, std::memory_order_relaxed);
     st->active.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard lock(st->live_mu);
-    const std::uint64_t id = st->next_id++;
-    st->live.emplace(
-        id, spawn(serve_tcp(st, std::move(conn->first), conn->second, std::move(*permit), id)));
+    if (st->config.nodelay) (void)conn->first.set_nodelay(true);
+    (void)spawn(TcpConnection(st, std::move(conn->first), std::move(*permit)));  // detached
   }
 }
 
@@ -176,10 +235,7 @@ Task<Result<void>> Server::serve(std::shared_ptr<Service> service) {
     if (!r) break;
   }
   if (st->active.load(std::memory_order_acquire) != 0) {
-    {
-      std::lock_guard lock(st->live_mu);
-      for (auto& [id, task] : st->live) task.abort();
-    }
+    st->wake_live(true);
     for (;;) {
       auto closed = st->all_closed.notified();
       if (st->active.load(std::memory_order_acquire) == 0) break;
@@ -194,6 +250,7 @@ void Server::shutdown(Duration grace) const {
                          std::memory_order_release);
   state_->draining.store(true, std::memory_order_release);
   state_->drain_signal.notify_waiters();
+  state_->wake_live(false);  // idle connections see `draining` and close
 }
 
 ServerStats Server::stats() const {

@@ -27,8 +27,8 @@ using Duration = Clock::duration;
 namespace detail {
 
 struct SleepEntry : TimerEntry {
+  bool fired = false;  // first: it fits in TimerEntry's tail padding (48 bytes, not 56)
   Waker waker;
-  bool fired = false;
 };
 
 // A runtime's timers: a locked TimerWheel whose tick 0 is the runtime's start instant.

@@ -1,23 +1,33 @@
 // h1::ServerConnection: serves HTTP/1.1 on one connection, over any AsyncRead + AsyncWrite
 // stream (TCP now, TLS later: the code does not change).
 //
-//   h1::ConnectionContext ctx;            // config, service, drain signal, counters (nullable)
-//   ctx.config = &config;                 // an h1::ConnectionConfig
+//   auto pair = net::UnixStream::pair();          // any AsyncRead + AsyncWrite stream
+//   if (!pair) co_return;
+//   auto& [stream, client] = *pair;
+//   h1::ConnectionConfig config;                   // deadlines, limits, Server header
+//   auto service = http::service_fn(show_user);
+//   sync::Notify drain;                            // notified when the owner starts draining
+//   std::atomic<bool> draining{false};
+//   h1::ConnectionContext ctx;                     // counters may stay null
+//   ctx.config = &config;
 //   ctx.service = service.get();
-//   ctx.shutdown = &drain;                // a sync::Notify
-//   ctx.draining = &draining;             // a std::atomic<bool>
-//   h1::ServerConnection<net::TcpStream> conn(stream, ctx, peer);
-//   co_await conn.run();                  // until close, error or shutdown
+//   ctx.shutdown = &drain;
+//   ctx.draining = &draining;
+//   h1::ServerConnection<net::UnixStream> conn(stream, ctx, net::SocketAddr());
+//   co_await conn.run();                           // until close, error or shutdown
 //
-// http::Server does this for every accepted socket; use it directly to serve a stream you
-// obtained some other way (a Unix socket, an upgraded tunnel, a test duplex).
+// http::Server serves every accepted socket with one (through poll_serve(), below); use one
+// directly to serve a stream you obtained some other way (a Unix socket, an upgraded tunnel, a
+// test duplex).
 //
-// Memory: between requests the connection holds no buffer and no per-request state. When bytes
-// arrive it borrows a read buffer (io::BufferPool) and a Scratch (head, Request, Response and
-// the output batch) from the thread's pools, and returns both once it has answered every
-// request it read. Zero-copy: the Request's target and fields are views into the read buffer,
-// which stays alive (reference counted) until the response is written, even if the body
-// reader moves on to another buffer.
+// Memory: between requests the connection holds no buffer and no per-request state: 168 bytes
+// with a TcpStream, most of them the peer address and the idle deadline (a Sleep). http::Server
+// polls it from its task's own future, so an idle connection has no coroutine frame at all
+// (docs/http.md, "How a connection is served"). When bytes arrive it borrows a read buffer
+// (io::BufferPool) and a Scratch (head, Request, Response and the output batch) from the
+// thread's pools, and returns both once it has answered every request it read. Zero-copy: the
+// Request's target and fields are views into the read buffer, which stays alive (reference
+// counted) until the response is written, even if the body reader moves on to another buffer.
 #pragma once
 
 #include <algorithm>
@@ -70,27 +80,20 @@ requires io::AsyncRead<S> && io::AsyncWrite<S>
 class ServerConnection {
  public:
   ServerConnection(S& io, const ConnectionContext& ctx, const net::SocketAddr& peer)
-      : io_(io), ctx_(ctx), peer_(peer), body_(*this) {}
+      : io_(io), ctx_(ctx), peer_(peer) {}
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
   // Serves requests until the peer closes, an error or deadline ends the connection, or the
   // server drains. Never throws: handler exceptions become 500 responses.
-  //
-  // This coroutine is all an idle connection holds: it waits for readability, then runs
-  // serve_burst(), whose larger frame (and the buffer and Scratch it borrows) exists only while
-  // there is input to answer.
   Task<void> run() {
-    const ConnectionConfig& cfg = *ctx_.config;
-    bool first = true;
-    for (;;) {
-      const Duration wait = first ? cfg.header_timeout : cfg.idle_timeout;
-      if constexpr (io::AsyncReadReady<S>) {
-        detail::IdleWait<S> idle(io_, *ctx_.shutdown, Clock::now() + wait);
-        if (ctx_.draining->load(std::memory_order_acquire)) co_return;
-        bool readable = co_await idle;  // false: draining, idle too long, or an error
-        if (!readable) co_return;
-      } else {
+    if constexpr (io::AsyncReadReady<S>) {
+      co_await Serving{*this, ctx_.shutdown->notified()};
+    } else {
+      const ConnectionConfig& cfg = *ctx_.config;
+      bool first = true;
+      for (;;) {
+        const Duration wait = first ? cfg.header_timeout : cfg.idle_timeout;
         auto drained = ctx_.shutdown->notified();
         if (ctx_.draining->load(std::memory_order_acquire)) co_return;
         prepare_read();
@@ -99,10 +102,44 @@ class ServerConnection {
         Result<std::size_t> n = detail::flatten(std::move(std::get<0>(r)));
         if (!n || *n == 0) co_return;
         rbuf_.commit(*n);
+        first = false;
+        bool keep = co_await serve_burst();
+        if (!keep) co_return;
       }
-      first = false;
-      bool keep = co_await serve_burst();
-      if (!keep) co_return;
+    }
+  }
+
+  // run() as a hand-polled future, for a task whose own future holds the stream and this
+  // connection (http::Server's): an idle connection is then this object and nothing else, no
+  // coroutine frame. It waits for readability (with the first-request or idle deadline), then
+  // polls serve_burst(), whose frame (and the buffer and Scratch it borrows) exists only while
+  // there is input to answer. Ready when the connection is done. Unlike run() it does not watch
+  // ctx.shutdown: whoever sets *ctx.draining must wake the task that polls it (it then closes if
+  // idle, or after the request in flight).
+  Poll<void> poll_serve(Context& cx) requires io::AsyncReadReady<S> {
+    for (;;) {
+      if (burst_.valid()) {
+        Poll<bool> p = burst_.poll(cx);
+        if (p.is_pending()) return pending;
+        burst_ = Task<bool>();
+        if (!p.take()) return ready;
+        first_ = false;
+      }
+      if (ctx_.draining->load(std::memory_order_acquire)) return ready;
+      if (!waiting_) {
+        const ConnectionConfig& cfg = *ctx_.config;
+        idle_timer_.reset(Clock::now() + (first_ ? cfg.header_timeout : cfg.idle_timeout));
+        waiting_ = true;
+      }
+      Poll<Result<void>> r = io_.poll_read_ready(cx);
+      if (r.is_pending()) {
+        if (idle_timer_.poll(cx).is_pending()) return pending;
+        return ready;  // idle too long
+      }
+      if (!r.value()) return ready;
+      waiting_ = false;
+      idle_timer_.reset(Instant{});  // disarms it
+      burst_ = serve_burst();
     }
   }
 
@@ -113,6 +150,8 @@ class ServerConnection {
     const ConnectionConfig& cfg = *ctx_.config;
     scratch_.acquire(cfg.limits);
     Scratch& sc = *scratch_.get();
+    RequestBody body(*this);  // in this frame: an idle connection does not keep it
+    body_ = &body;
     std::uint32_t served = 0;
     for (;;) {
       // 0. Cooperative budget: a client that keeps its pipeline full must not starve the other
@@ -169,8 +208,8 @@ class ServerConnection {
         co_return false;
       }
       const bool head_request = req.method == Method::head;
-      body_.start(head, sc);
-      if (body_.active()) req.body = Body::borrow_stream(body_);
+      body.start(head, sc);
+      if (body.active()) req.body = Body::borrow_stream(body);
 
       // 3. Run the handler inline. Responses batched before it are written while it waits (a
       // pipelined client may wait for them before it sends the rest of this request's body).
@@ -191,7 +230,7 @@ class ServerConnection {
 
       // A request body that broke (bad framing, over the limit, too slow) is answered by the
       // server whatever the handler made of the error: 400, 413 or 408, then close.
-      if (int status = body_.error_status(); status != 0) {
+      if (int status = body.error_status(); status != 0) {
         count(status == 408 ? ctx_.timeouts : ctx_.bad_requests);
         end_request();
         co_await write_error(status);
@@ -218,14 +257,14 @@ class ServerConnection {
       bool keep =
           head.keep_alive && !handler_failed && !ctx_.draining->load(std::memory_order_relaxed);
       bool drain_after = false;
-      if (body_.active() && !body_.finished()) {
-        if (body_.broken() || !body_.drainable(cfg.max_drain_bytes)) {
+      if (body.active() && !body.finished()) {
+        if (body.broken() || !body.drainable(cfg.max_drain_bytes)) {
           keep = false;
         } else {
           drain_after = keep;
         }
       }
-      if (body_.broken()) keep = false;
+      if (body.broken()) keep = false;
 
       // 6. Write the response (batched with other pipelined responses when small).
       Framing framing = response_framing(resp, head_request, req.version);
@@ -240,13 +279,13 @@ class ServerConnection {
       if (written && cfg.access_log) {
         cfg.access_log(AccessLogEntry{peer_, req, resp.status, body_bytes, Clock::now() - started});
       }
-      if (written && keep && drain_after && body_.active() && !body_.finished()) {
+      if (written && keep && drain_after && body.active() && !body.finished()) {
         bool drained = false;
         bool flushed = co_await flush();  // the answer first, then the rest of the body
         if (flushed) drained = co_await drain_body();
         if (!drained) keep = false;
       }
-      const bool unread_body = body_.active() && !body_.finished();
+      const bool unread_body = body.active() && !body.finished();
       end_request();
       if (!written) co_return false;
       if (!keep) {
@@ -427,7 +466,7 @@ class ServerConnection {
     sc.response.clear();
     sc.head_bytes.reset();
     sc.parser.reset();
-    body_.clear();
+    if (body_) body_->clear();
   }
 
   // Gives the read buffer and the scratch back to the thread's pools.
@@ -668,9 +707,9 @@ class ServerConnection {
   }
 
   // Reads and discards the rest of the request body, at most max_drain_bytes of it. (Through
-  // body_ itself: the handler may have moved req.body away.)
+  // the RequestBody itself: the handler may have moved req.body away.)
   Task<bool> drain_body() {
-    Body rest = Body::borrow_stream(body_);
+    Body rest = Body::borrow_stream(*body_);
     std::uint64_t left = ctx_.config->max_drain_bytes;
     for (;;) {
       Result<io::BufferView> chunk = co_await rest.next();
@@ -697,9 +736,25 @@ class ServerConnection {
   const ConnectionContext& ctx_;
   net::SocketAddr peer_;
   io::Buffer rbuf_;
-  std::size_t rpos_ = 0;
+  std::uint32_t rpos_ = 0;  // read position in rbuf_ (a buffer holds a head, far below 4 GiB)
+  // poll_serve()'s state (with idle_timer_ and burst_ below).
+  bool first_ = true;     // no request yet: the header_timeout applies to the wait
+  bool waiting_ = false;  // idle_timer_ holds this wait's deadline
   detail::ScratchLease scratch_;
-  RequestBody body_;
+  RequestBody* body_ = nullptr;  // serve_burst()'s, while it runs
+  Sleep idle_timer_{Instant{}};  // the first-request or idle deadline
+  Task<bool> burst_;             // last: its frame points into the members above, so it goes first
+
+  // run() on a stream with readiness: poll_serve() plus the drain signal.
+  struct Serving {
+    ServerConnection& conn;
+    sync::Notify::Notified drained;
+    bool drain_seen = false;
+    Poll<void> poll(Context& cx) {
+      if (!drain_seen && drained.poll(cx).is_ready()) drain_seen = true;
+      return conn.poll_serve(cx);
+    }
+  };
 };
 
 }  // namespace strata::http::h1

@@ -1,5 +1,5 @@
 // Internals of h1::ServerConnection (strata/http/h1/server_connection.hpp): the pooled
-// per-request state, the idle wait, and the server's own error responses. Not API.
+// per-request state and the server's own error responses. Not API.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,6 @@
 #include "strata/http/response.hpp"
 #include "strata/io/buffer.hpp"
 #include "strata/rt/poll.hpp"
-#include "strata/rt/sync/notify.hpp"
 #include "strata/rt/time.hpp"
 
 namespace strata::http::h1 {
@@ -67,29 +66,6 @@ class ScratchLease {
 // its reason phrase as a text body, and "connection: close".
 void append_error_response(std::string& out, int status);
 inline constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-
-// An idle connection's wait: readable (true), or the deadline or the server's drain signal
-// (false). One small future instead of select(timeout(read_ready), notified): this is what
-// every idle connection keeps in its frame, so its size is the server's memory per idle
-// connection.
-template <class S>
-class IdleWait {
- public:
-  IdleWait(S& io, sync::Notify& drain, Instant deadline)
-      : io_(io), drained_(drain.notified()), sleep_(deadline) {}
-  Poll<bool> poll(Context& cx) {
-    if (drained_.poll(cx).is_ready()) return false;
-    Poll<Result<void>> r = io_.poll_read_ready(cx);
-    if (r.is_ready()) return r.value().has_value();
-    if (sleep_.poll(cx).is_ready()) return false;
-    return pending;
-  }
-
- private:
-  S& io_;
-  sync::Notify::Notified drained_;
-  Sleep sleep_;
-};
 
 // The result of an I/O future run under timeout(): one level of Result.
 template <class T>
