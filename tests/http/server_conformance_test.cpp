@@ -159,8 +159,8 @@ std::vector<Row> head_rows() {
   };
 }
 
-TEST(HttpServerConformance, refused_heads_get_the_rfc_status_then_close) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance, refused_heads_get_the_rfc_status_then_close) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     for (const Row& row : head_rows()) {
       SCOPED_TRACE(row.what);
       co_await expect_refused(addr, row.request, row.status);
@@ -168,8 +168,8 @@ TEST(HttpServerConformance, refused_heads_get_the_rfc_status_then_close) {
   }));
 }
 
-TEST(HttpServerConformance, valid_host_values_are_served) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance, valid_host_values_are_served) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     for (std::string host : {"x", "example.com:8080", "127.0.0.1:1", "[::1]:80", "a-b.c_d~e", ""}) {
       auto c = co_await connect(addr);
       CO_ASSERT_OK(c);
@@ -182,8 +182,8 @@ TEST(HttpServerConformance, valid_host_values_are_served) {
 
 // Broken request bodies: the server answers the status the error calls for, whatever the
 // handler answered, then closes.
-TEST(HttpServerConformance, broken_chunked_bodies_are_400) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance, broken_chunked_bodies_are_400) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
     co_await expect_refused(addr, head + "zz\r\nabc\r\n0\r\n\r\n", 400);          // bad size
     co_await expect_refused(addr, head + "3\r\nabcX\r\n0\r\n\r\n", 400);          // no CRLF
@@ -198,10 +198,10 @@ TEST(HttpServerConformance, broken_chunked_bodies_are_400) {
   }));
 }
 
-TEST(HttpServerConformance, chunked_body_over_max_body_bytes_is_413) {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance, chunked_body_over_max_body_bytes_is_413) {
   http::ServerConfig config;
   config.max_body_bytes = 10;
-  run_current(with_server(config, [](net::SocketAddr addr) -> Task<void> {
+  run(with_server(config, [](net::SocketAddr addr) -> Task<void> {
     co_await expect_refused(addr,
                             "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                             "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n",
@@ -209,10 +209,10 @@ TEST(HttpServerConformance, chunked_body_over_max_body_bytes_is_413) {
   }));
 }
 
-TEST(HttpServerConformance, stalled_body_is_408) {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance, stalled_body_is_408) {
   http::ServerConfig config;
   config.body_timeout = 200ms;
-  run_current(with_server(config, [](net::SocketAddr addr) -> Task<void> {
+  run(with_server(config, [](net::SocketAddr addr) -> Task<void> {
     co_await expect_refused(addr, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab",
                             408);
   }));
@@ -221,8 +221,9 @@ TEST(HttpServerConformance, stalled_body_is_408) {
 // A declared length over the handler's limit: the handler's 413 comes at once, without reading
 // the body, and the client can read it even though it keeps sending (the server lingers
 // instead of resetting the connection).
-TEST(HttpServerConformance, body_over_the_handlers_limit_is_refused_before_it_is_read) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance,
+                         body_over_the_handlers_limit_is_refused_before_it_is_read) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     auto c = co_await connect(addr);
     CO_ASSERT_OK(c);
     const std::size_t declared = 8 << 20;  // over echo's 64 KiB, under max_body_bytes
@@ -272,8 +273,9 @@ TEST(HttpServerConformance, early_refusal_of_a_chunked_body_is_sent_before_the_b
 
 // A pipelined GET is answered while the next request's body is still incomplete (nginx does;
 // a client that pipelines and then waits must not deadlock).
-TEST(HttpServerConformance, pipelined_response_is_not_held_back_by_a_partial_body) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance,
+                         pipelined_response_is_not_held_back_by_a_partial_body) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     auto c = co_await connect(addr);
     CO_ASSERT_OK(c);
     CO_ASSERT_OK(
@@ -292,8 +294,8 @@ TEST(HttpServerConformance, pipelined_response_is_not_held_back_by_a_partial_bod
 }
 
 // The same with Expect: 100-continue: the GET's response, then 100 Continue, in that order.
-TEST(HttpServerConformance, pipelined_response_comes_before_100_continue) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance, pipelined_response_comes_before_100_continue) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     auto c = co_await connect(addr);
     CO_ASSERT_OK(c);
     CO_ASSERT_OK(
@@ -319,8 +321,9 @@ TEST(HttpServerConformance, pipelined_response_comes_before_100_continue) {
 // A response batched before a handler that waits is written while it waits: /gate answers
 // only after the client has read the response before it (no timing involved: if the first
 // response were held back, the two would wait for each other until the test's timeout).
-TEST(HttpServerConformance, pipelined_response_is_not_held_back_by_a_waiting_handler) {
-  run_current(with_server({}, [](net::SocketAddr addr) -> Task<void> {
+STRATA_TEST_ALL_FLAVOURS(HttpServerConformance,
+                         pipelined_response_is_not_held_back_by_a_waiting_handler) {
+  run(with_server({}, [](net::SocketAddr addr) -> Task<void> {
     auto c = co_await connect(addr);
     CO_ASSERT_OK(c);
     CO_ASSERT_OK(

@@ -163,11 +163,8 @@ Task<void> plaintext_keep_alive(net::SocketAddr addr) {
     EXPECT_EQ(r->headers.count("connection"), 0u);
   }
 }
-TEST(HttpServer, plaintext_keep_alive) {
-  run_current(with_server({}, plaintext_keep_alive));
-}
-TEST(HttpServer, plaintext_keep_alive_multi_thread) {
-  run_multi(with_server({}, plaintext_keep_alive));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, plaintext_keep_alive) {
+  run(with_server({}, plaintext_keep_alive));
 }
 
 Task<void> pipelined_in_order(net::SocketAddr addr) {
@@ -184,8 +181,8 @@ Task<void> pipelined_in_order(net::SocketAddr addr) {
     EXPECT_EQ(r->body, "user " + std::to_string(i) + " q=a b");
   }
 }
-TEST(HttpServer, pipelined_requests_are_answered_in_order) {
-  run_current(with_server({}, pipelined_in_order));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, pipelined_requests_are_answered_in_order) {
+  run(with_server({}, pipelined_in_order));
 }
 
 Task<void> request_bodies(net::SocketAddr addr) {
@@ -212,8 +209,8 @@ Task<void> request_bodies(net::SocketAddr addr) {
   EXPECT_EQ(r3->body.size(), large.size());
   EXPECT_TRUE(r3->body == large);
 }
-TEST(HttpServer, request_bodies_length_chunked_and_large) {
-  run_current(with_server({}, request_bodies));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, request_bodies_length_chunked_and_large) {
+  run(with_server({}, request_bodies));
 }
 
 Task<void> expect_continue(net::SocketAddr addr) {
@@ -228,8 +225,8 @@ Task<void> expect_continue(net::SocketAddr addr) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "ping");
 }
-TEST(HttpServer, expect_100_continue) {
-  run_current(with_server({}, expect_continue));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, expect_100_continue) {
+  run(with_server({}, expect_continue));
 }
 
 Task<void> unread_body_after_unanswered_continue_closes(net::SocketAddr addr) {
@@ -244,8 +241,8 @@ Task<void> unread_body_after_unanswered_continue_closes(net::SocketAddr addr) {
   EXPECT_EQ(r->headers["connection"], "close");
   EXPECT_TRUE(co_await c->closed_within(2s));
 }
-TEST(HttpServer, unread_body_with_expect_continue_closes_the_connection) {
-  run_current(with_server({}, unread_body_after_unanswered_continue_closes));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, unread_body_with_expect_continue_closes_the_connection) {
+  run(with_server({}, unread_body_after_unanswered_continue_closes));
 }
 
 Task<void> streamed_response(net::SocketAddr addr) {
@@ -263,8 +260,8 @@ Task<void> streamed_response(net::SocketAddr addr) {
   EXPECT_FALSE(r10->chunked);
   EXPECT_EQ(r10->body, "n0;n1;n2;n3;n4;");
 }
-TEST(HttpServer, streamed_response_bodies) {
-  run_current(with_server({}, streamed_response));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, streamed_response_bodies) {
+  run(with_server({}, streamed_response));
 }
 
 Task<void> head_404_405_and_big(net::SocketAddr addr) {
@@ -291,8 +288,8 @@ Task<void> head_404_405_and_big(net::SocketAddr addr) {
   CO_ASSERT_OK(ok);
   EXPECT_EQ(ok->body, "Hello, World!");
 }
-TEST(HttpServer, head_not_found_method_not_allowed_and_large_bodies) {
-  run_current(with_server({}, head_404_405_and_big));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, head_not_found_method_not_allowed_and_large_bodies) {
+  run(with_server({}, head_404_405_and_big));
 }
 
 // Each malformed request gets its status and a closed connection.
@@ -319,10 +316,10 @@ Task<void> refusals(net::SocketAddr addr) {
   co_await refused(addr, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413);
   co_await refused(addr, "GET /throws HTTP/1.1\r\nHost: x\r\n\r\n", 500);
 }
-TEST(HttpServer, malformed_requests_are_refused_with_their_status_and_closed) {
+STRATA_TEST_ALL_FLAVOURS(HttpServer, malformed_requests_are_refused_with_their_status_and_closed) {
   http::ServerConfig config;
   config.max_body_bytes = 1 << 20;
-  run_current(with_server(config, refusals));
+  run(with_server(config, refusals));
 }
 
 Task<void> deadlines(net::SocketAddr addr) {
@@ -350,12 +347,12 @@ Task<void> deadlines(net::SocketAddr addr) {
   EXPECT_EQ(s->status, 408);  // echo answers 413 for any body error: the server knows better
   EXPECT_TRUE(co_await stall->closed_within(2s));
 }
-TEST(HttpServer, header_idle_and_body_deadlines) {
+STRATA_TEST_ALL_FLAVOURS(HttpServer, header_idle_and_body_deadlines) {
   http::ServerConfig config;
   config.header_timeout = 150ms;
   config.idle_timeout = 150ms;
   config.body_timeout = 150ms;
-  run_current(with_server(config, deadlines));
+  run(with_server(config, deadlines));
 }
 
 Task<void> graceful_shutdown() {
@@ -385,8 +382,8 @@ Task<void> graceful_shutdown() {
   auto late = co_await net::TcpStream::connect(addr);
   EXPECT_FALSE(late.has_value());
 }
-TEST(HttpServer, graceful_shutdown_finishes_in_flight_requests) {
-  run_current(graceful_shutdown());
+STRATA_TEST_ALL_FLAVOURS(HttpServer, graceful_shutdown_finishes_in_flight_requests) {
+  run(graceful_shutdown());
 }
 
 Task<void> shutdown_deadline_cancels() {
@@ -403,8 +400,8 @@ Task<void> shutdown_deadline_cancels() {
   EXPECT_EQ(server->stats().connections_active, 0u);
   EXPECT_TRUE(co_await busy->closed_within(2s));
 }
-TEST(HttpServer, shutdown_deadline_cancels_what_is_left) {
-  run_current(shutdown_deadline_cancels());
+STRATA_TEST_ALL_FLAVOURS(HttpServer, shutdown_deadline_cancels_what_is_left) {
+  run(shutdown_deadline_cancels());
 }
 
 Task<void> upgrade_hand_off(net::SocketAddr addr) {
@@ -427,8 +424,8 @@ Task<void> upgrade_hand_off(net::SocketAddr addr) {
   CO_ASSERT_OK(e);
   EXPECT_EQ(e->status, 500);
 }
-TEST(HttpServer, upgrade_hands_the_connection_to_the_handler) {
-  run_current(with_server({}, upgrade_hand_off));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, upgrade_hands_the_connection_to_the_handler) {
+  run(with_server({}, upgrade_hand_off));
 }
 
 Task<void> response_trailers(net::SocketAddr addr) {
@@ -442,8 +439,8 @@ Task<void> response_trailers(net::SocketAddr addr) {
             std::string::npos)
       << raw;
 }
-TEST(HttpServer, streamed_response_with_trailers) {
-  run_current(with_server({}, response_trailers));
+STRATA_TEST_ALL_FLAVOURS(HttpServer, streamed_response_with_trailers) {
+  run(with_server({}, response_trailers));
 }
 
 Task<void> many_clients(net::SocketAddr addr, int id, int requests) {
@@ -508,14 +505,14 @@ Task<void> logged_requests(net::SocketAddr addr) {
   CO_ASSERT_OK(co_await c->read());
   CO_ASSERT_OK(co_await c->read());
 }
-TEST(HttpServer, access_log_sees_every_response) {
+STRATA_TEST_ALL_FLAVOURS(HttpServer, access_log_sees_every_response) {
   access_lines.clear();
   http::ServerConfig config;
   config.access_log = [](const http::AccessLogEntry& e) {
     access_lines.push_back({std::string(e.request.method.as_str()), std::string(e.request.path()),
                             e.status.as_u16(), e.body_bytes});
   };
-  run_current(with_server(config, logged_requests));
+  run(with_server(config, logged_requests));
   ASSERT_EQ(access_lines.size(), 2u);
   EXPECT_EQ(access_lines[0].path, "/plaintext");
   EXPECT_EQ(access_lines[0].status, 200);

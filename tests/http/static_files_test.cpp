@@ -205,8 +205,8 @@ Task<void> serves_file_with_headers(net::SocketAddr addr) {
   EXPECT_EQ(enc->status, 200);
   EXPECT_EQ(enc->body, "w");
 }
-TEST(StaticFiles, serves_file_with_headers) {
-  run_current(with_static(serves_file_with_headers, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, serves_file_with_headers) {
+  run(with_static(serves_file_with_headers, true));
 }
 
 Task<void> mime_types(net::SocketAddr addr) {
@@ -225,8 +225,8 @@ Task<void> mime_types(net::SocketAddr addr) {
     EXPECT_EQ(r->headers["content-type"], type) << path;
   }
 }
-TEST(StaticFiles, content_type_from_extension) {
-  run_current(with_static(mime_types, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, content_type_from_extension) {
+  run(with_static(mime_types, true));
 }
 
 Task<void> big_file_byte_exact(net::SocketAddr addr) {
@@ -238,8 +238,8 @@ Task<void> big_file_byte_exact(net::SocketAddr addr) {
   EXPECT_EQ(p->status, 206);
   EXPECT_TRUE(p->body == tree().big.substr(1000000, 2000000));
 }
-TEST(StaticFiles, big_file_is_byte_exact_through_sendfile) {
-  run_current(with_static(big_file_byte_exact, true), 30s);
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, big_file_is_byte_exact_through_sendfile) {
+  run(with_static(big_file_byte_exact, true), 30s);
 }
 
 Task<void> big_file_concurrent(net::SocketAddr addr) {
@@ -268,8 +268,8 @@ Task<void> head_has_length_no_body(net::SocketAddr addr) {
   EXPECT_EQ(g->headers["content-range"], "bytes 0-1/21");
   EXPECT_EQ(g->body, "");
 }
-TEST(StaticFiles, head_announces_length_without_body) {
-  run_current(with_static(head_has_length_no_body, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, head_announces_length_without_body) {
+  run(with_static(head_has_length_no_body, true));
 }
 
 // --- conditional requests ----------------------------------------------------------------------
@@ -324,8 +324,8 @@ Task<void> conditionals(net::SocketAddr addr) {
     }
   }
 }
-TEST(StaticFiles, conditional_requests_304_and_412) {
-  run_current(with_static(conditionals, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, conditional_requests_304_and_412) {
+  run(with_static(conditionals, true));
 }
 
 // --- ranges --------------------------------------------------------------------------------------
@@ -380,8 +380,8 @@ Task<void> ranges(net::SocketAddr addr) {
   EXPECT_EQ(e->status, 416);
   EXPECT_EQ(e->headers["content-range"], "bytes */0");
 }
-TEST(StaticFiles, range_requests_206_416_and_if_range) {
-  run_current(with_static(ranges, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, range_requests_206_416_and_if_range) {
+  run(with_static(ranges, true));
 }
 
 // --- multipart/byteranges ----------------------------------------------------------------------
@@ -541,8 +541,8 @@ Task<void> multipart(net::SocketAddr addr) {
   EXPECT_NE(again->headers["content-type"], third->headers["content-type"]);
   EXPECT_EQ(again->headers["content-length"], third->headers["content-length"]);
 }
-TEST(StaticFiles, several_ranges_give_multipart_byteranges) {
-  run_current(with_static(multipart, true), 30s);
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, several_ranges_give_multipart_byteranges) {
+  run(with_static(multipart, true), 30s);
 }
 
 Task<void> multipart_edges(net::SocketAddr addr) {
@@ -617,8 +617,8 @@ Task<void> multipart_edges(net::SocketAddr addr) {
   EXPECT_EQ(off->body, hello);
   EXPECT_EQ(off->headers.count("accept-ranges"), 0u);
 }
-TEST(StaticFiles, multipart_coalescing_limits_416_if_range_and_head) {
-  run_current(with_static(multipart_edges, true), 30s);
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, multipart_coalescing_limits_416_if_range_and_head) {
+  run(with_static(multipart_edges, true), 30s);
 }
 
 // --- directories -----------------------------------------------------------------------------
@@ -657,8 +657,8 @@ Task<void> directories(net::SocketAddr addr) {
   FETCH(li, addr, "/list/sub/");
   EXPECT_EQ(li->body, "<h1>sub</h1>");  // an index wins over a listing
 }
-TEST(StaticFiles, directories_redirect_index_and_listing) {
-  run_current(with_static(directories, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, directories_redirect_index_and_listing) {
+  run(with_static(directories, true));
 }
 
 Task<void> dotfiles(net::SocketAddr addr) {
@@ -674,8 +674,8 @@ Task<void> dotfiles(net::SocketAddr addr) {
   FETCH(wk, addr, "/cached/.well-known/security.txt");
   EXPECT_EQ(wk->body, "Contact: x");
 }
-TEST(StaticFiles, dotfiles_are_hidden_unless_enabled) {
-  run_current(with_static(dotfiles, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, dotfiles_are_hidden_unless_enabled) {
+  run(with_static(dotfiles, true));
 }
 
 // --- path safety -----------------------------------------------------------------------------
@@ -736,11 +736,11 @@ Task<void> traversal(net::SocketAddr addr) {
   EXPECT_EQ(dir->status, 200);
   EXPECT_EQ(dir->body, "deep");
 }
-TEST(StaticFiles, traversal_vectors_are_refused_with_openat2) {
-  run_current(with_static(traversal, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, traversal_vectors_are_refused_with_openat2) {
+  run(with_static(traversal, true));
 }
-TEST(StaticFiles, traversal_vectors_are_refused_with_proc_fd_fallback) {
-  run_current(with_static(traversal, false));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, traversal_vectors_are_refused_with_proc_fd_fallback) {
+  run(with_static(traversal, false));
 }
 
 TEST(StaticFiles, kernel_has_openat2) {
@@ -771,14 +771,14 @@ Task<void> errors(net::SocketAddr addr) {
 
 // Runs `body` on this thread without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH when root, so that
 // a mode-000 file really is unreadable (capabilities are per thread; restored afterwards).
-TEST(StaticFiles, errors_map_to_404_403_405) {
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, errors_map_to_404_403_405) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct saved[2]{}, dropped[2]{};
   ASSERT_EQ(::syscall(SYS_capget, &hdr, saved), 0);
   std::memcpy(dropped, saved, sizeof saved);
   dropped[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
   ASSERT_EQ(::syscall(SYS_capset, &hdr, dropped), 0);
-  run_current(with_static(errors, true));
+  run(with_static(errors, true));
   ASSERT_EQ(::syscall(SYS_capset, &hdr, saved), 0);
 }
 
@@ -892,14 +892,14 @@ Task<void> no_fd_leak(net::SocketAddr addr) {
   CO_ASSERT_OK(last);
   EXPECT_EQ(open_fds(), before);
 }
-TEST(StaticFiles, client_hanging_up_mid_file_ends_only_its_connection) {
-  run_current(with_static(client_hangs_up_mid_file, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, client_hanging_up_mid_file_ends_only_its_connection) {
+  run(with_static(client_hangs_up_mid_file, true));
 }
-TEST(StaticFiles, client_hanging_up_mid_multipart_ends_only_its_connection) {
-  run_current(with_static(client_hangs_up_mid_multipart, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, client_hanging_up_mid_multipart_ends_only_its_connection) {
+  run(with_static(client_hangs_up_mid_multipart, true));
 }
-TEST(StaticFiles, every_path_closes_its_descriptors) {
-  run_current(with_static(no_fd_leak, true));
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, every_path_closes_its_descriptors) {
+  run(with_static(no_fd_leak, true));
 }
 
 // --- curl ------------------------------------------------------------------------------------
@@ -966,8 +966,8 @@ Task<void> with_curl(net::SocketAddr addr) {
                              "/static/../secret.txt");
   EXPECT_EQ(as_is.out, " 400");
 }
-TEST(StaticFiles, curl_range_if_modified_since_and_redirect) {
-  run_current(with_static(with_curl, true), 30s);
+STRATA_TEST_ALL_FLAVOURS(StaticFiles, curl_range_if_modified_since_and_redirect) {
+  run(with_static(with_curl, true), 30s);
 }
 
 }  // namespace

@@ -33,8 +33,8 @@ Task<void> read_line_joins_chunks_and_keeps_the_newline() {
   CO_ASSERT_OK(n);
   EXPECT_EQ(*n, 0u);  // end of stream
 }
-TEST(BufReader, read_line_joins_chunks_and_keeps_the_newline) {
-  run_current(read_line_joins_chunks_and_keeps_the_newline());
+STRATA_TEST_ALL_FLAVOURS(BufReader, read_line_joins_chunks_and_keeps_the_newline) {
+  run(read_line_joins_chunks_and_keeps_the_newline());
 }
 
 Task<void> read_until_any_delimiter_into_bytes() {
@@ -50,8 +50,8 @@ Task<void> read_until_any_delimiter_into_bytes() {
   }
   EXPECT_EQ(fields, (std::vector<std::string>{"a,", "bb,", "ccc,"}));
 }
-TEST(BufReader, read_until_any_delimiter_into_bytes) {
-  run_current(read_until_any_delimiter_into_bytes());
+STRATA_TEST_ALL_FLAVOURS(BufReader, read_until_any_delimiter_into_bytes) {
+  run(read_until_any_delimiter_into_bytes());
 }
 
 Task<void> a_line_over_the_limit_is_an_error() {
@@ -62,8 +62,8 @@ Task<void> a_line_over_the_limit_is_an_error() {
   EXPECT_TRUE(n.error() == Errc::invalid_input);
   EXPECT_GT(line.size(), 50u);  // what was read stays in the output
 }
-TEST(BufReader, a_line_over_the_limit_is_an_error) {
-  run_current(a_line_over_the_limit_is_an_error());
+STRATA_TEST_ALL_FLAVOURS(BufReader, a_line_over_the_limit_is_an_error) {
+  run(a_line_over_the_limit_is_an_error());
 }
 
 Task<void> large_reads_bypass_an_empty_buffer() {
@@ -81,8 +81,8 @@ Task<void> large_reads_bypass_an_empty_buffer() {
   EXPECT_EQ(r.buffer().size(), 12u);  // 16 buffered, 4 consumed
   EXPECT_TRUE(r.holds_buffer());
 }
-TEST(BufReader, large_reads_bypass_an_empty_buffer) {
-  run_current(large_reads_bypass_an_empty_buffer());
+STRATA_TEST_ALL_FLAVOURS(BufReader, large_reads_bypass_an_empty_buffer) {
+  run(large_reads_bypass_an_empty_buffer());
 }
 
 Task<void> an_idle_reader_holds_no_buffer() {
@@ -103,8 +103,8 @@ Task<void> an_idle_reader_holds_no_buffer() {
   EXPECT_EQ(line, "y\n");
   EXPECT_FALSE(r.holds_buffer());  // consumed: back to the pool
 }
-TEST(BufReader, an_idle_reader_holds_no_buffer) {
-  run_current(an_idle_reader_holds_no_buffer());
+STRATA_TEST_ALL_FLAVOURS(BufReader, an_idle_reader_holds_no_buffer) {
+  run(an_idle_reader_holds_no_buffer());
 }
 
 Task<void> a_cancelled_read_line_loses_no_bytes() {
@@ -120,8 +120,8 @@ Task<void> a_cancelled_read_line_loses_no_bytes() {
   CO_ASSERT_OK(n);
   EXPECT_EQ(line, "partial line\n");
 }
-TEST(BufReader, a_cancelled_read_line_loses_no_bytes) {
-  run_current(a_cancelled_read_line_loses_no_bytes());
+STRATA_TEST_ALL_FLAVOURS(BufReader, a_cancelled_read_line_loses_no_bytes) {
+  run(a_cancelled_read_line_loses_no_bytes());
 }
 
 Task<void> passes_writes_through() {
@@ -135,8 +135,8 @@ Task<void> passes_writes_through() {
   static_assert(io::AsyncReadReady<io::BufReader<io::DuplexStream>>);
   static_assert(io::AsyncWrite<io::BufReader<io::DuplexStream>>);
 }
-TEST(BufReader, passes_writes_through) {
-  run_current(passes_writes_through());
+STRATA_TEST_ALL_FLAVOURS(BufReader, passes_writes_through) {
+  run(passes_writes_through());
 }
 
 }  // namespace

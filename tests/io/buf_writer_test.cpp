@@ -23,8 +23,8 @@ Task<void> small_writes_reach_the_stream_only_on_flush() {
   EXPECT_EQ(w.get_ref().data.size(), 30u);
   EXPECT_TRUE(w.buffer().empty());
 }
-TEST(BufWriter, small_writes_reach_the_stream_only_on_flush) {
-  run_current(small_writes_reach_the_stream_only_on_flush());
+STRATA_TEST_ALL_FLAVOURS(BufWriter, small_writes_reach_the_stream_only_on_flush) {
+  run(small_writes_reach_the_stream_only_on_flush());
 }
 
 Task<void> a_full_buffer_is_written_before_more_is_taken() {
@@ -36,8 +36,8 @@ Task<void> a_full_buffer_is_written_before_more_is_taken() {
   CO_ASSERT_OK(co_await io::flush(w));
   EXPECT_EQ(w.get_ref().data, "123456789");
 }
-TEST(BufWriter, a_full_buffer_is_written_before_more_is_taken) {
-  run_current(a_full_buffer_is_written_before_more_is_taken());
+STRATA_TEST_ALL_FLAVOURS(BufWriter, a_full_buffer_is_written_before_more_is_taken) {
+  run(a_full_buffer_is_written_before_more_is_taken());
 }
 
 Task<void> large_writes_go_through_after_the_buffered_bytes() {
@@ -50,8 +50,8 @@ Task<void> large_writes_go_through_after_the_buffered_bytes() {
   EXPECT_EQ(w.get_ref().writes, 2);  // "ab", then the big write as is
   EXPECT_EQ(w.get_ref().data, "ab" + big);
 }
-TEST(BufWriter, large_writes_go_through_after_the_buffered_bytes) {
-  run_current(large_writes_go_through_after_the_buffered_bytes());
+STRATA_TEST_ALL_FLAVOURS(BufWriter, large_writes_go_through_after_the_buffered_bytes) {
+  run(large_writes_go_through_after_the_buffered_bytes());
 }
 
 Task<void> partial_inner_writes_are_resumed() {
@@ -62,8 +62,8 @@ Task<void> partial_inner_writes_are_resumed() {
   EXPECT_EQ(w.get_ref().writes, 4);  // 3 + 3 + 3 + 1
   EXPECT_EQ(w.get_ref().shutdowns, 1);
 }
-TEST(BufWriter, partial_inner_writes_are_resumed) {
-  run_current(partial_inner_writes_are_resumed());
+STRATA_TEST_ALL_FLAVOURS(BufWriter, partial_inner_writes_are_resumed) {
+  run(partial_inner_writes_are_resumed());
 }
 
 Task<void> vectored_writes_are_coalesced_when_they_fit() {
@@ -77,8 +77,8 @@ Task<void> vectored_writes_are_coalesced_when_they_fit() {
   EXPECT_EQ(w.get_ref().data, "HTTP/1.1 200 OK\r\n\r\n");
   static_assert(io::AsyncWriteVectored<io::BufWriter<RecordingWriter>>);
 }
-TEST(BufWriter, vectored_writes_are_coalesced_when_they_fit) {
-  run_current(vectored_writes_are_coalesced_when_they_fit());
+STRATA_TEST_ALL_FLAVOURS(BufWriter, vectored_writes_are_coalesced_when_they_fit) {
+  run(vectored_writes_are_coalesced_when_they_fit());
 }
 
 Task<void> the_buffer_returns_to_the_pool_when_flushed() {
@@ -88,8 +88,8 @@ Task<void> the_buffer_returns_to_the_pool_when_flushed() {
   CO_ASSERT_OK(co_await io::flush(w));
   EXPECT_EQ(w.buffer().data(), nullptr);  // no block held
 }
-TEST(BufWriter, the_buffer_returns_to_the_pool_when_flushed) {
-  run_current(the_buffer_returns_to_the_pool_when_flushed());
+STRATA_TEST_ALL_FLAVOURS(BufWriter, the_buffer_returns_to_the_pool_when_flushed) {
+  run(the_buffer_returns_to_the_pool_when_flushed());
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ Task<void> copy_moves_everything_and_flushes() {
   EXPECT_GE(w.flushes, 1);
   EXPECT_EQ(w.shutdowns, 0);  // copy() does not shut the writer down
 }
-TEST(Copy, copy_moves_everything_and_flushes) {
-  run_current(copy_moves_everything_and_flushes());
+STRATA_TEST_ALL_FLAVOURS(Copy, copy_moves_everything_and_flushes) {
+  run(copy_moves_everything_and_flushes());
 }
 
 Task<void> copy_through_a_buffered_writer_flushes_while_waiting() {
@@ -41,8 +41,8 @@ Task<void> copy_through_a_buffered_writer_flushes_while_waiting() {
   CO_ASSERT_OK(co_await io::read_exact(dst_r, got));  // ...but the bytes were flushed
   EXPECT_EQ(to_string(got), "hello");
 }
-TEST(Copy, copy_through_a_buffered_writer_flushes_while_waiting) {
-  run_current(copy_through_a_buffered_writer_flushes_while_waiting());
+STRATA_TEST_ALL_FLAVOURS(Copy, copy_through_a_buffered_writer_flushes_while_waiting) {
+  run(copy_through_a_buffered_writer_flushes_while_waiting());
 }
 
 Task<void> an_idle_copy_holds_no_buffer() {
@@ -59,8 +59,8 @@ Task<void> an_idle_copy_holds_no_buffer() {
   EXPECT_EQ(cp.bytes_copied(), 4u);
   EXPECT_FALSE(cp.holds_buffer());  // drained: the buffer went back to the pool
 }
-TEST(Copy, an_idle_copy_holds_no_buffer) {
-  run_current(an_idle_copy_holds_no_buffer());
+STRATA_TEST_ALL_FLAVOURS(Copy, an_idle_copy_holds_no_buffer) {
+  run(an_idle_copy_holds_no_buffer());
 }
 
 Task<void> client_side(io::DuplexStream& s, std::string& reply) {
@@ -91,8 +91,8 @@ Task<void> copy_bidirectional_propagates_half_close() {
   EXPECT_EQ(n->first, 7u);
   EXPECT_EQ(n->second, reply.size());
 }
-TEST(Copy, copy_bidirectional_propagates_half_close) {
-  run_current(copy_bidirectional_propagates_half_close());
+STRATA_TEST_ALL_FLAVOURS(Copy, copy_bidirectional_propagates_half_close) {
+  run(copy_bidirectional_propagates_half_close());
 }
 
 Task<void> copy_bidirectional_reports_errors() {
@@ -104,8 +104,8 @@ Task<void> copy_bidirectional_reports_errors() {
   CO_ASSERT_TRUE(!n);
   EXPECT_TRUE(n.error() == std::errc::broken_pipe);
 }
-TEST(Copy, copy_bidirectional_reports_errors) {
-  run_current(copy_bidirectional_reports_errors());
+STRATA_TEST_ALL_FLAVOURS(Copy, copy_bidirectional_reports_errors) {
+  run(copy_bidirectional_reports_errors());
 }
 
 }  // namespace

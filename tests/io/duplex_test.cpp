@@ -22,8 +22,8 @@ Task<void> bytes_written_on_one_end_are_read_on_the_other() {
   CO_ASSERT_OK(co_await io::read_exact(a, got));
   EXPECT_EQ(to_string(got), "pong");
 }
-TEST(Duplex, bytes_written_on_one_end_are_read_on_the_other) {
-  run_current(bytes_written_on_one_end_are_read_on_the_other());
+STRATA_TEST_ALL_FLAVOURS(Duplex, bytes_written_on_one_end_are_read_on_the_other) {
+  run(bytes_written_on_one_end_are_read_on_the_other());
 }
 
 Task<void> reader(io::DuplexStream& s, std::string& out) {
@@ -54,8 +54,8 @@ Task<void> a_full_pipe_makes_the_writer_wait_for_the_reader() {
   co_await h;
   EXPECT_EQ(got, "01234567" + big);
 }
-TEST(Duplex, a_full_pipe_makes_the_writer_wait_for_the_reader) {
-  run_current(a_full_pipe_makes_the_writer_wait_for_the_reader());
+STRATA_TEST_ALL_FLAVOURS(Duplex, a_full_pipe_makes_the_writer_wait_for_the_reader) {
+  run(a_full_pipe_makes_the_writer_wait_for_the_reader());
 }
 
 Task<void> shutdown_gives_end_of_stream_after_the_remaining_bytes() {
@@ -76,8 +76,8 @@ Task<void> shutdown_gives_end_of_stream_after_the_remaining_bytes() {
   auto w = co_await io::write(a, io::as_bytes("x"));
   EXPECT_FALSE(w);
 }
-TEST(Duplex, shutdown_gives_end_of_stream_after_the_remaining_bytes) {
-  run_current(shutdown_gives_end_of_stream_after_the_remaining_bytes());
+STRATA_TEST_ALL_FLAVOURS(Duplex, shutdown_gives_end_of_stream_after_the_remaining_bytes) {
+  run(shutdown_gives_end_of_stream_after_the_remaining_bytes());
 }
 
 Task<void> dropping_one_end_is_eof_and_broken_pipe_for_the_other() {
@@ -91,8 +91,8 @@ Task<void> dropping_one_end_is_eof_and_broken_pipe_for_the_other() {
   CO_ASSERT_TRUE(!w);
   EXPECT_TRUE(w.error() == std::errc::broken_pipe);
 }
-TEST(Duplex, dropping_one_end_is_eof_and_broken_pipe_for_the_other) {
-  run_current(dropping_one_end_is_eof_and_broken_pipe_for_the_other());
+STRATA_TEST_ALL_FLAVOURS(Duplex, dropping_one_end_is_eof_and_broken_pipe_for_the_other) {
+  run(dropping_one_end_is_eof_and_broken_pipe_for_the_other());
 }
 
 Task<void> pump(io::DuplexStream& s, std::size_t total) {
@@ -112,8 +112,8 @@ Task<void> the_two_ends_work_from_different_threads() {
   EXPECT_EQ(got.size(), 1'000'000u);
   EXPECT_EQ(got.find_first_not_of('q'), std::string::npos);
 }
-TEST(Duplex, the_two_ends_work_from_different_threads) {
-  run_multi(the_two_ends_work_from_different_threads());
+STRATA_TEST_ALL_FLAVOURS(Duplex, the_two_ends_work_from_different_threads) {
+  run(the_two_ends_work_from_different_threads());
 }
 
 Task<void> vectored_writes_take_as_much_as_fits() {
@@ -126,8 +126,8 @@ Task<void> vectored_writes_take_as_much_as_fits() {
   CO_ASSERT_OK(co_await io::read_exact(b, got));
   EXPECT_EQ(to_string(got), "abcdef");
 }
-TEST(Duplex, vectored_writes_take_as_much_as_fits) {
-  run_current(vectored_writes_take_as_much_as_fits());
+STRATA_TEST_ALL_FLAVOURS(Duplex, vectored_writes_take_as_much_as_fits) {
+  run(vectored_writes_take_as_much_as_fits());
 }
 
 }  // namespace

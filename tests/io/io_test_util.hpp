@@ -1,5 +1,6 @@
 // Shared helpers for the io and net tests: running a coroutine test body on a runtime with a
-// deadline, assertion macros usable inside coroutines, and small scripted streams.
+// deadline (every flavour: ../support/flavours.hpp; one flavour: run_current/run_multi), assertion
+// macros usable inside coroutines, and small scripted streams.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/flavours.hpp"
 #include "strata/io.hpp"
 #include "strata/rt.hpp"
 
@@ -39,11 +41,6 @@ using namespace std::chrono_literals;
       co_return;                                                                          \
     }                                                                                     \
   } while (0)
-
-inline Task<void> with_deadline(Task<void> body, Duration d) {
-  auto r = co_await timeout(d, std::move(body));
-  if (!r) ADD_FAILURE() << "test body did not finish within its deadline";
-}
 
 // Runs `body` on a fresh current-thread runtime; fails the test if it takes longer than `d`.
 inline void run_current(Task<void> body, Duration d = 10s) {

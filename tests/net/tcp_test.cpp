@@ -51,8 +51,8 @@ Task<void> echo_server_and_clients(int clients, std::size_t size) {
   co_await server;
 }
 
-TEST(Tcp, echo_server_and_client) {
-  run_current(echo_server_and_clients(1, 5));
+STRATA_TEST_ALL_FLAVOURS(Tcp, echo_server_and_client) {
+  run(echo_server_and_clients(1, 5));
 }
 TEST(Tcp, echo_many_clients_large_messages_multi_thread) {
   run_multi(echo_server_and_clients(64, 200'000), 2, 30s);
@@ -65,8 +65,8 @@ Task<void> echo_over_ipv6() {
   co_await client_round_trip(*l->local_addr(), 1000, 3);
   co_await server;
 }
-TEST(Tcp, echo_over_ipv6) {
-  run_current(echo_over_ipv6());
+STRATA_TEST_ALL_FLAVOURS(Tcp, echo_over_ipv6) {
+  run(echo_over_ipv6());
 }
 
 Task<void> connect_refused_is_a_typed_error() {
@@ -77,8 +77,8 @@ Task<void> connect_refused_is_a_typed_error() {
   EXPECT_TRUE(s.error() == std::errc::connection_refused) << s.error().message();
   EXPECT_EQ(s.error().context(), "connect " + addr->to_string());
 }
-TEST(Tcp, connect_refused_is_a_typed_error) {
-  run_current(connect_refused_is_a_typed_error());
+STRATA_TEST_ALL_FLAVOURS(Tcp, connect_refused_is_a_typed_error) {
+  run(connect_refused_is_a_typed_error());
 }
 
 Task<void> bind_in_use_is_a_typed_error() {
@@ -95,8 +95,8 @@ Task<void> bind_in_use_is_a_typed_error() {
   auto d = TcpListener::bind(*c->local_addr(), 16, {.address = true, .port = true});
   CO_ASSERT_OK(d);
 }
-TEST(Tcp, bind_in_use_is_a_typed_error) {
-  run_current(bind_in_use_is_a_typed_error());
+STRATA_TEST_ALL_FLAVOURS(Tcp, bind_in_use_is_a_typed_error) {
+  run(bind_in_use_is_a_typed_error());
 }
 
 // A listener that never accepts and whose accept queue is full: Linux then drops incoming SYNs
@@ -138,8 +138,8 @@ Task<void> connect_timeout_is_a_typed_error() {
   EXPECT_GE(elapsed, std::chrono::milliseconds(150));
   EXPECT_LT(elapsed, std::chrono::seconds(2));
 }
-TEST(Tcp, connect_timeout_is_a_typed_error) {
-  run_current(connect_timeout_is_a_typed_error());
+STRATA_TEST_ALL_FLAVOURS(Tcp, connect_timeout_is_a_typed_error) {
+  run(connect_timeout_is_a_typed_error());
 }
 
 Task<void> accept_one(TcpListener& l) {
@@ -165,8 +165,8 @@ Task<void> happy_eyeballs_starts_the_next_attempt_after_the_delay() {
   EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
   co_await acc;
 }
-TEST(Tcp, happy_eyeballs_starts_the_next_attempt_after_the_delay) {
-  run_current(happy_eyeballs_starts_the_next_attempt_after_the_delay());
+STRATA_TEST_ALL_FLAVOURS(Tcp, happy_eyeballs_starts_the_next_attempt_after_the_delay) {
+  run(happy_eyeballs_starts_the_next_attempt_after_the_delay());
 }
 
 Task<void> happy_eyeballs_moves_on_at_once_after_a_failure() {
@@ -183,8 +183,8 @@ Task<void> happy_eyeballs_moves_on_at_once_after_a_failure() {
   EXPECT_EQ(s->peer_addr(), *good->local_addr());
   co_await acc;
 }
-TEST(Tcp, happy_eyeballs_moves_on_at_once_after_a_failure) {
-  run_current(happy_eyeballs_moves_on_at_once_after_a_failure());
+STRATA_TEST_ALL_FLAVOURS(Tcp, happy_eyeballs_moves_on_at_once_after_a_failure) {
+  run(happy_eyeballs_moves_on_at_once_after_a_failure());
 }
 
 Task<void> happy_eyeballs_reports_the_first_error_when_all_fail() {
@@ -201,8 +201,8 @@ Task<void> happy_eyeballs_reports_the_first_error_when_all_fail() {
   CO_ASSERT_TRUE(!none);
   EXPECT_TRUE(none.error() == Errc::invalid_input);
 }
-TEST(Tcp, happy_eyeballs_reports_the_first_error_when_all_fail) {
-  run_current(happy_eyeballs_reports_the_first_error_when_all_fail());
+STRATA_TEST_ALL_FLAVOURS(Tcp, happy_eyeballs_reports_the_first_error_when_all_fail) {
+  run(happy_eyeballs_reports_the_first_error_when_all_fail());
 }
 
 Task<void> half_close_server(TcpListener& l) {
@@ -228,8 +228,8 @@ Task<void> half_close_lets_the_peer_answer() {
   EXPECT_EQ(reply, "answer to question");
   co_await server;
 }
-TEST(Tcp, half_close_lets_the_peer_answer) {
-  run_current(half_close_lets_the_peer_answer());
+STRATA_TEST_ALL_FLAVOURS(Tcp, half_close_lets_the_peer_answer) {
+  run(half_close_lets_the_peer_answer());
 }
 
 Task<void> peer_reset_mid_write_is_an_error_not_a_signal() {
@@ -251,8 +251,8 @@ Task<void> peer_reset_mid_write_is_an_error_not_a_signal() {
   auto n = co_await io::read(p->client, buf);
   EXPECT_TRUE(!n || *n == 0);
 }
-TEST(Tcp, peer_reset_mid_write_is_an_error_not_a_signal) {
-  run_current(peer_reset_mid_write_is_an_error_not_a_signal());
+STRATA_TEST_ALL_FLAVOURS(Tcp, peer_reset_mid_write_is_an_error_not_a_signal) {
+  run(peer_reset_mid_write_is_an_error_not_a_signal());
 }
 
 Task<void> write_half_task(net::WriteHalf<TcpStream> w, std::size_t total) {
@@ -289,8 +289,8 @@ Task<void> split_halves_work_from_two_tasks() {
   EXPECT_EQ(got, total);
   co_await server;
 }
-TEST(Tcp, split_halves_work_from_two_tasks) {
-  run_multi(split_halves_work_from_two_tasks(), 2, 30s);
+STRATA_TEST_ALL_FLAVOURS(Tcp, split_halves_work_from_two_tasks) {
+  run(split_halves_work_from_two_tasks(), 30s);
 }
 
 Task<void> owned_write(net::OwnedWriteHalf<TcpStream> w) {
@@ -311,8 +311,8 @@ Task<void> owned_halves_move_to_other_tasks() {
   EXPECT_EQ(back, "owned");
   co_await server;
 }
-TEST(Tcp, owned_halves_move_to_other_tasks) {
-  run_multi(owned_halves_move_to_other_tasks());
+STRATA_TEST_ALL_FLAVOURS(Tcp, owned_halves_move_to_other_tasks) {
+  run(owned_halves_move_to_other_tasks());
 }
 
 Task<void> owned_halves_reunite() {
@@ -337,8 +337,8 @@ Task<void> owned_halves_reunite() {
   CO_ASSERT_OK(whole);
   EXPECT_EQ(whole->fd(), cfd);
 }
-TEST(Tcp, owned_halves_reunite) {
-  run_current(owned_halves_reunite());
+STRATA_TEST_ALL_FLAVOURS(Tcp, owned_halves_reunite) {
+  run(owned_halves_reunite());
 }
 
 Task<void> a_cancelled_accept_leaves_the_listener_usable() {
@@ -354,8 +354,8 @@ Task<void> a_cancelled_accept_leaves_the_listener_usable() {
   CO_ASSERT_OK(*c);
   EXPECT_EQ((*c)->second, *s->local_addr());
 }
-TEST(Tcp, a_cancelled_accept_leaves_the_listener_usable) {
-  run_current(a_cancelled_accept_leaves_the_listener_usable());
+STRATA_TEST_ALL_FLAVOURS(Tcp, a_cancelled_accept_leaves_the_listener_usable) {
+  run(a_cancelled_accept_leaves_the_listener_usable());
 }
 
 Task<void> a_cancelled_read_loses_no_data() {
@@ -372,8 +372,8 @@ Task<void> a_cancelled_read_loses_no_data() {
   CO_ASSERT_OK(co_await io::read_exact(server, got));
   EXPECT_EQ(to_string(got), "after cancel");
 }
-TEST(Tcp, a_cancelled_read_loses_no_data) {
-  run_current(a_cancelled_read_loses_no_data());
+STRATA_TEST_ALL_FLAVOURS(Tcp, a_cancelled_read_loses_no_data) {
+  run(a_cancelled_read_loses_no_data());
 }
 
 Task<void> a_cancelled_write_sends_nothing_twice() {
@@ -399,8 +399,8 @@ Task<void> a_cancelled_write_sends_nothing_twice() {
   CO_ASSERT_OK(co_await io::read_to_end(p->server, all));
   EXPECT_EQ(all.size(), accepted);
 }
-TEST(Tcp, a_cancelled_write_sends_nothing_twice) {
-  run_current(a_cancelled_write_sends_nothing_twice());
+STRATA_TEST_ALL_FLAVOURS(Tcp, a_cancelled_write_sends_nothing_twice) {
+  run(a_cancelled_write_sends_nothing_twice());
 }
 
 Task<void> readable_then_try_read_without_a_buffer_in_between() {
@@ -429,8 +429,8 @@ Task<void> readable_then_try_read_without_a_buffer_in_between() {
   CO_ASSERT_OK(w);
   EXPECT_EQ(*w, 1u);
 }
-TEST(Tcp, readable_then_try_read_without_a_buffer_in_between) {
-  run_current(readable_then_try_read_without_a_buffer_in_between());
+STRATA_TEST_ALL_FLAVOURS(Tcp, readable_then_try_read_without_a_buffer_in_between) {
+  run(readable_then_try_read_without_a_buffer_in_between());
 }
 
 Task<void> vectored_writes_send_every_slice() {
@@ -446,8 +446,8 @@ Task<void> vectored_writes_send_every_slice() {
   CO_ASSERT_OK(co_await io::read_to_end(p->server, all));
   EXPECT_EQ(all, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
 }
-TEST(Tcp, vectored_writes_send_every_slice) {
-  run_current(vectored_writes_send_every_slice());
+STRATA_TEST_ALL_FLAVOURS(Tcp, vectored_writes_send_every_slice) {
+  run(vectored_writes_send_every_slice());
 }
 
 Task<void> options_addresses_and_flags() {
@@ -475,8 +475,8 @@ Task<void> options_addresses_and_flags() {
     EXPECT_TRUE(::fcntl(fd, F_GETFL) & O_NONBLOCK) << fd;
   }
 }
-TEST(Tcp, options_addresses_and_flags) {
-  run_current(options_addresses_and_flags());
+STRATA_TEST_ALL_FLAVOURS(Tcp, options_addresses_and_flags) {
+  run(options_addresses_and_flags());
 }
 
 Task<void> listener_from_a_configured_socket() {
@@ -493,8 +493,8 @@ Task<void> listener_from_a_configured_socket() {
   co_await client_round_trip(*l->local_addr(), 100, 9);
   co_await server;
 }
-TEST(Tcp, listener_from_a_configured_socket) {
-  run_current(listener_from_a_configured_socket());
+STRATA_TEST_ALL_FLAVOURS(Tcp, listener_from_a_configured_socket) {
+  run(listener_from_a_configured_socket());
 }
 
 Task<void> from_std_adopts_a_connected_fd() {
@@ -517,8 +517,8 @@ Task<void> from_std_adopts_a_connected_fd() {
   EXPECT_EQ(back, "adopted");
   co_await server;
 }
-TEST(Tcp, from_std_adopts_a_connected_fd) {
-  run_current(from_std_adopts_a_connected_fd());
+STRATA_TEST_ALL_FLAVOURS(Tcp, from_std_adopts_a_connected_fd) {
+  run(from_std_adopts_a_connected_fd());
 }
 
 Task<void> buffered_line_protocol_over_tcp_server(TcpListener& l) {
@@ -552,8 +552,8 @@ Task<void> buffered_line_protocol_over_tcp() {
   EXPECT_EQ(all, "> one\n> two\n> three\n");
   co_await server;
 }
-TEST(Tcp, buffered_line_protocol_over_tcp) {
-  run_current(buffered_line_protocol_over_tcp());
+STRATA_TEST_ALL_FLAVOURS(Tcp, buffered_line_protocol_over_tcp) {
+  run(buffered_line_protocol_over_tcp());
 }
 
 }  // namespace

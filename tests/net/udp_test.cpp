@@ -43,8 +43,8 @@ Task<void> udp_echo() {
   }
   co_await h;
 }
-TEST(Udp, udp_echo) {
-  run_current(udp_echo());
+STRATA_TEST_ALL_FLAVOURS(Udp, udp_echo) {
+  run(udp_echo());
 }
 
 Task<void> connected_sockets_use_send_and_recv() {
@@ -70,8 +70,8 @@ Task<void> connected_sockets_use_send_and_recv() {
   EXPECT_EQ(*n, 4u);
   EXPECT_EQ(to_string(small), "0123");
 }
-TEST(Udp, connected_sockets_use_send_and_recv) {
-  run_current(connected_sockets_use_send_and_recv());
+STRATA_TEST_ALL_FLAVOURS(Udp, connected_sockets_use_send_and_recv) {
+  run(connected_sockets_use_send_and_recv());
 }
 
 Task<void> a_cancelled_recv_loses_no_datagram() {
@@ -87,8 +87,8 @@ Task<void> a_cancelled_recv_loses_no_datagram() {
   CO_ASSERT_OK(r);
   EXPECT_EQ(to_string(std::span(buf).first(r->first)), "kept");
 }
-TEST(Udp, a_cancelled_recv_loses_no_datagram) {
-  run_current(a_cancelled_recv_loses_no_datagram());
+STRATA_TEST_ALL_FLAVOURS(Udp, a_cancelled_recv_loses_no_datagram) {
+  run(a_cancelled_recv_loses_no_datagram());
 }
 
 Task<void> send_to_an_unreachable_port_reports_refused_on_a_connected_socket() {
@@ -108,8 +108,8 @@ Task<void> send_to_an_unreachable_port_reports_refused_on_a_connected_socket() {
   CO_ASSERT_TRUE(!*r);
   EXPECT_TRUE(r->error() == std::errc::connection_refused) << r->error().message();
 }
-TEST(Udp, send_to_an_unreachable_port_reports_refused_on_a_connected_socket) {
-  run_current(send_to_an_unreachable_port_reports_refused_on_a_connected_socket());
+STRATA_TEST_ALL_FLAVOURS(Udp, send_to_an_unreachable_port_reports_refused_on_a_connected_socket) {
+  run(send_to_an_unreachable_port_reports_refused_on_a_connected_socket());
 }
 
 Task<void> options_broadcast_ttl_multicast() {
@@ -132,8 +132,8 @@ Task<void> options_broadcast_ttl_multicast() {
   CO_ASSERT_TRUE(!again);
   EXPECT_EQ(again.error().context(), "leave multicast ff02::1:3");
 }
-TEST(Udp, options_broadcast_ttl_multicast) {
-  run_current(options_broadcast_ttl_multicast());
+STRATA_TEST_ALL_FLAVOURS(Udp, options_broadcast_ttl_multicast) {
+  run(options_broadcast_ttl_multicast());
 }
 
 Task<void> ipv4_multicast_is_delivered_on_loopback() {
@@ -155,8 +155,8 @@ Task<void> ipv4_multicast_is_delivered_on_loopback() {
   EXPECT_EQ((*r)->second, *tx->local_addr());
   CO_ASSERT_OK(rx->leave_multicast_v4(group, net::Ipv4Addr::localhost));
 }
-TEST(Udp, ipv4_multicast_is_delivered_on_loopback) {
-  run_current(ipv4_multicast_is_delivered_on_loopback());
+STRATA_TEST_ALL_FLAVOURS(Udp, ipv4_multicast_is_delivered_on_loopback) {
+  run(ipv4_multicast_is_delivered_on_loopback());
 }
 
 }  // namespace

@@ -106,17 +106,17 @@ Task<void> unix_echo(UnixAddr addr) {
   co_await server;
 }
 
-TEST(UnixStream, echo_over_a_filesystem_path) {
+STRATA_TEST_ALL_FLAVOURS(UnixStream, echo_over_a_filesystem_path) {
   std::string path = temp_path("echo.sock");
-  run_current(unix_echo(*UnixAddr::pathname(path)));
+  run(unix_echo(*UnixAddr::pathname(path)));
   struct stat st;
   EXPECT_EQ(::stat(path.c_str(), &st), 0);  // the socket file stays: the caller removes it
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   ::unlink(path.c_str());
 }
 
-TEST(UnixStream, echo_over_an_abstract_name) {
-  run_multi(unix_echo(*UnixAddr::parse(unique_abstract("echo"))));
+STRATA_TEST_ALL_FLAVOURS(UnixStream, echo_over_an_abstract_name) {
+  run(unix_echo(*UnixAddr::parse(unique_abstract("echo"))));
 }
 
 Task<void> connect_errors_are_typed() {
@@ -136,8 +136,8 @@ Task<void> connect_errors_are_typed() {
   EXPECT_TRUE(dup.error() == std::errc::address_in_use);
   EXPECT_EQ(dup.error().context(), "bind " + abs->to_string());
 }
-TEST(UnixStream, connect_errors_are_typed) {
-  run_current(connect_errors_are_typed());
+STRATA_TEST_ALL_FLAVOURS(UnixStream, connect_errors_are_typed) {
+  run(connect_errors_are_typed());
 }
 
 Task<void> socketpair_streams_split_across_tasks(UnixStream* a, std::string* got) {
@@ -159,8 +159,8 @@ Task<void> pair_is_connected_both_ways() {
   co_await h;
   EXPECT_EQ(got.size(), 1'000'000u);
 }
-TEST(UnixStream, pair_is_connected_both_ways) {
-  run_multi(pair_is_connected_both_ways());
+STRATA_TEST_ALL_FLAVOURS(UnixStream, pair_is_connected_both_ways) {
+  run(pair_is_connected_both_ways());
 }
 
 Task<void> datagrams(UnixAddr server_addr, UnixAddr client_addr) {
@@ -191,16 +191,16 @@ Task<void> datagrams(UnixAddr server_addr, UnixAddr client_addr) {
   EXPECT_TRUE(r->second.is_unnamed());
 }
 
-TEST(UnixDatagram, echo_over_paths) {
+STRATA_TEST_ALL_FLAVOURS(UnixDatagram, echo_over_paths) {
   std::string s = temp_path("dgram-server.sock"), c = temp_path("dgram-client.sock");
-  run_current(datagrams(*UnixAddr::pathname(s), *UnixAddr::pathname(c)));
+  run(datagrams(*UnixAddr::pathname(s), *UnixAddr::pathname(c)));
   ::unlink(s.c_str());
   ::unlink(c.c_str());
 }
 
-TEST(UnixDatagram, echo_over_abstract_names) {
-  run_current(datagrams(*UnixAddr::parse(unique_abstract("dgram-server")),
-                        *UnixAddr::parse(unique_abstract("dgram-client"))));
+STRATA_TEST_ALL_FLAVOURS(UnixDatagram, echo_over_abstract_names) {
+  run(datagrams(*UnixAddr::parse(unique_abstract("dgram-server")),
+                *UnixAddr::parse(unique_abstract("dgram-client"))));
 }
 
 Task<void> a_full_receiver_queue_makes_the_sender_wait() {
@@ -226,8 +226,8 @@ Task<void> a_full_receiver_queue_makes_the_sender_wait() {
   auto none = co_await timeout(std::chrono::milliseconds(10), b.recv(buf));
   EXPECT_FALSE(none);  // exactly `sent` datagrams: the cancelled send sent nothing
 }
-TEST(UnixDatagram, a_full_receiver_queue_makes_the_sender_wait) {
-  run_current(a_full_receiver_queue_makes_the_sender_wait());
+STRATA_TEST_ALL_FLAVOURS(UnixDatagram, a_full_receiver_queue_makes_the_sender_wait) {
+  run(a_full_receiver_queue_makes_the_sender_wait());
 }
 
 }  // namespace

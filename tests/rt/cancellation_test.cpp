@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "../support/flavours.hpp"
 #include "rt_test_util.hpp"
 #include "strata/rt.hpp"
 
@@ -67,10 +68,10 @@ Task<void> self_aborting(const JoinHandle<void>* self, Log* log, std::atomic<int
   log->push_back("after suspension");
 }
 
-TEST(Cancellation, AbortedTaskStopsAtItsNextSuspensionPoint) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation, AbortedTaskStopsAtItsNextSuspensionPoint) {
   std::atomic<int> live{0};
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](Log* l, std::atomic<int>* lv) -> Task<void> {
     JoinHandle<void> h;
     h = spawn(self_aborting(&h, l, lv));
@@ -89,9 +90,9 @@ Task<void> aborts_then_waits_forever(const JoinHandle<void>* self, Log* log) {
   log->push_back("resumed");
 }
 
-TEST(Cancellation, SelfAbortBeforeAnUnwakeableSuspensionStillCancels) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation, SelfAbortBeforeAnUnwakeableSuspensionStillCancels) {
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](Log* l) -> Task<void> {
     JoinHandle<void> h;
     h = spawn(aborts_then_waits_forever(&h, l));
@@ -111,17 +112,19 @@ Task<void> aborted_while_running(std::atomic<int>* stage, Log* log, std::atomic<
   log->push_back("after suspension");
 }
 
-TEST(Cancellation, AbortFromAnotherThreadWhileRunningTakesEffectAtTheNextSuspension) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation,
+                         AbortFromAnotherThreadWhileRunningTakesEffectAtTheNextSuspension) {
   std::atomic<int> stage{0};
   std::atomic<const JoinHandle<void>*> handle{nullptr};
   std::atomic<int> live{0};
   Log log;
   std::thread aborter([&] {
-    while (stage.load() != 1) std::this_thread::yield();
+    // On a multi-thread runtime the task may run before its handle is published.
+    while (stage.load() != 1 || handle.load() == nullptr) std::this_thread::yield();
     handle.load()->abort();
     stage.store(2);
   });
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](std::atomic<int>* st, std::atomic<const JoinHandle<void>*>* hp, Log* l,
                  std::atomic<int>* lv) -> Task<void> {
     JoinHandle<void> h = spawn(aborted_while_running(st, l, lv));
@@ -178,9 +181,9 @@ Task<int> awaits_handle(JoinHandle<int>* inner) {
   co_return r.value_or(-1);
 }
 
-TEST(Cancellation, AbortingTheAwaiterOfAHandleDoesNotCancelTheAwaitedTask) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation, AbortingTheAwaiterOfAHandleDoesNotCancelTheAwaitedTask) {
   auto trig = std::make_shared<Trigger<int>>();
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](TriggerPtr tr) -> Task<void> {
     JoinHandle<int> inner = spawn(Triggered<int>(tr));
     JoinHandle<int> outer = spawn(awaits_handle(&inner));
@@ -223,10 +226,10 @@ Task<void> sleeps_forever(std::atomic<int>* live) {
   co_await sleep(1h);
 }
 
-TEST(Cancellation, TimeoutDestroysTheInnerFutureBeforeReturningTimedOut) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation, TimeoutDestroysTheInnerFutureBeforeReturningTimedOut) {
   std::atomic<int> live{0};
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](std::atomic<int>* lv, Log* l) -> Task<void> {
     // Awaited as an lvalue, the Timeout is still alive after it returns: only timeout() itself
     // can have destroyed the inner future.
@@ -586,7 +589,7 @@ Task<bool> wake_storm(std::vector<std::unique_ptr<WakeTarget>>* ts, int threads,
   co_return r.has_value();
 }
 
-TEST(Cancellation, ConcurrentWakesFromManyThreadsNeverLoseTheLastOne) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation, ConcurrentWakesFromManyThreadsNeverLoseTheLastOne) {
   // The same on a real runtime: each task finishes only once it sees the final generation, which
   // only a wake that is not lost can make it see. Many short storms give many "last wakes". The
   // timeout bounds the test if one is lost.
@@ -594,7 +597,7 @@ TEST(Cancellation, ConcurrentWakesFromManyThreadsNeverLoseTheLastOne) {
   constexpr int kThreads = 3;
   constexpr int kRounds = 5;
   constexpr int kStorms = kTsan ? 50 : 500;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   for (int storm = 0; storm < kStorms; ++storm) {
     std::vector<std::unique_ptr<WakeTarget>> targets;
     for (int i = 0; i < kTasks; ++i) {
@@ -618,12 +621,13 @@ Task<int> counted_trigger_wait(std::atomic<int>* live, TriggerPtr trig) {
   co_return co_await Triggered<int>(trig);
 }
 
-TEST(Cancellation, AbortRacingWithCompletionFromOtherThreadsGivesOneOutcomePerTask) {
+STRATA_TEST_ALL_FLAVOURS(Cancellation,
+                         AbortRacingWithCompletionFromOtherThreadsGivesOneOutcomePerTask) {
   constexpr int kTasks = kTsan ? 300 : 2000;
   std::atomic<int> live{0};
   std::vector<TriggerPtr> trigs;
   for (int i = 0; i < kTasks; ++i) trigs.push_back(std::make_shared<Trigger<int>>());
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   auto [values, cancelled] = rt.block_on(
       [](std::atomic<int>* lv, std::vector<TriggerPtr>* ts) -> Task<std::pair<int, int>> {
         std::vector<JoinHandle<int>> hs;

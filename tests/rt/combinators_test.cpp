@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "test_util.hpp"
 
@@ -74,16 +75,16 @@ Task<int> throws_after_yield(int yields) {
   throw std::runtime_error("combinator boom");
 }
 
-TEST(Join, OfTwoFuturesReturnsBothOutputs) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Join, OfTwoFuturesReturnsBothOutputs) {
+  auto rt = runtime();
   auto [a, b] = rt.block_on(
       []() -> Task<std::tuple<int, int>> { co_return co_await join(value(1), value(2)); }());
   EXPECT_EQ(a, 1);
   EXPECT_EQ(b, 2);
 }
 
-TEST(Join, VoidOutputsBecomeMonostate) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Join, VoidOutputsBecomeMonostate) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     auto out = co_await join(nothing(), value(7), sleep(std::chrono::milliseconds(1)));
     static_assert(std::is_same_v<decltype(out), std::tuple<std::monostate, int, std::monostate>>);
@@ -91,9 +92,9 @@ TEST(Join, VoidOutputsBecomeMonostate) {
   }());
 }
 
-TEST(Join, MixesTasksAndHandWrittenFutures) {
+STRATA_TEST_ALL_FLAVOURS(Join, MixesTasksAndHandWrittenFutures) {
   auto trig = std::make_shared<Trigger<int>>();
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   auto out = rt.block_on([](TriggerPtr tr) -> Task<std::tuple<int, int, int, std::string>> {
     JoinHandle<std::string> h = spawn([]() -> Task<std::string> { co_return "spawned"; }());
     auto fire = [](TriggerPtr t) -> Task<int> {
@@ -130,9 +131,9 @@ TEST(Join, RunsItsFuturesConcurrently) {
   EXPECT_EQ(log, (Log{"A start", "B start", "B end", "A end"}));
 }
 
-TEST(Join, InterleavesFuturesThatYield) {
+STRATA_TEST_ALL_FLAVOURS(Join, InterleavesFuturesThatYield) {
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](Log* l) -> Task<void> {
     auto [a, b] = co_await join(stepper("A", 3, l), stepper("B", 2, l));
     EXPECT_EQ(a, 3);
@@ -171,10 +172,10 @@ TEST(Join, DestroysEachFutureAsSoonAsItFinishes) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(Join, AllReturnsResultsInInputOrder) {
+STRATA_TEST_ALL_FLAVOURS(Join, AllReturnsResultsInInputOrder) {
   // The tasks finish in reverse order; the results still come in input order.
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   auto out = rt.block_on([](Log* l) -> Task<std::vector<int>> {
     std::vector<Task<int>> tasks;
     for (int i = 0; i < 5; ++i) tasks.push_back(stepper("t" + std::to_string(i), 5 - i, l));
@@ -186,8 +187,8 @@ TEST(Join, AllReturnsResultsInInputOrder) {
   EXPECT_EQ((Log(log.begin(), log.begin() + 6)), (Log{"t00", "t10", "t20", "t30", "t40", "t01"}));
 }
 
-TEST(Join, AllOfManyHandlesAndOfNothing) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Join, AllOfManyHandlesAndOfNothing) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     std::vector<JoinHandle<int>> hs;
     for (int i = 0; i < 1000; ++i) hs.push_back(spawn(value(i)));
@@ -209,10 +210,10 @@ TEST(Join, AllOfManyHandlesAndOfNothing) {
   }());
 }
 
-TEST(Join, ExceptionPropagatesAndDestroysTheOtherFutures) {
+STRATA_TEST_ALL_FLAVOURS(Join, ExceptionPropagatesAndDestroysTheOtherFutures) {
   std::atomic<int> live{0};
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](std::atomic<int>* l, Log* lg) -> Task<void> {
     // Thrown on the first poll.
     try {
@@ -244,11 +245,11 @@ TEST(Join, ExceptionPropagatesAndDestroysTheOtherFutures) {
   EXPECT_EQ(log, (Log{"f1 start", "f2 start", "f3 start"}));
 }
 
-TEST(Select, ReturnsTheIndexAndValueOfTheWinner) {
+STRATA_TEST_ALL_FLAVOURS(Select, ReturnsTheIndexAndValueOfTheWinner) {
   std::atomic<int> live{0};
   Log log;
   auto trig = std::make_shared<Trigger<int>>();
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](std::atomic<int>* l, Log* lg, TriggerPtr tr) -> Task<void> {
     auto fire = spawn([](TriggerPtr t) -> Task<void> {
       t->fire(9);
@@ -300,8 +301,8 @@ TEST(Select, DestroysLosersBeforeReturning) {
   EXPECT_EQ(log[2], "select returned, live=0");
 }
 
-TEST(Select, WhenSeveralAreReadyExactlyOneWins) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Select, WhenSeveralAreReadyExactlyOneWins) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     for (int round = 0; round < 4; ++round) {
       int ran = 0;
@@ -320,7 +321,7 @@ TEST(Select, WhenSeveralAreReadyExactlyOneWins) {
   }());
 }
 
-TEST(Select, StartsAtARandomBranchSoNoBranchStarves) {
+STRATA_TEST_ALL_FLAVOURS(Select, StartsAtARandomBranchSoNoBranchStarves) {
   // Both branches are always ready: the winner is whichever is polled first. Each poll starts at
   // a random branch (like tokio's select!), so over many selects both branches win often.
   struct Always {
@@ -328,7 +329,7 @@ TEST(Select, StartsAtARandomBranchSoNoBranchStarves) {
     explicit Always(int i) : id(i) {}
     Poll<int> poll(Context&) { return id; }
   };
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   int wins1 = rt.block_on([]() -> Task<int> {
     int n = 0;
     for (int i = 0; i < 1000; ++i) {
@@ -341,10 +342,10 @@ TEST(Select, StartsAtARandomBranchSoNoBranchStarves) {
   EXPECT_LT(wins1, 700);
 }
 
-TEST(Select, ExceptionPropagatesAndDestroysTheOthers) {
+STRATA_TEST_ALL_FLAVOURS(Select, ExceptionPropagatesAndDestroysTheOthers) {
   std::atomic<int> live{0};
   Log log;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](std::atomic<int>* l, Log* lg) -> Task<void> {
     try {
       (void)co_await select(counted_forever(l, lg, "a"), throws_after_yield(0));

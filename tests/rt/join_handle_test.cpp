@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "test_util.hpp"
 
@@ -62,8 +63,8 @@ struct Countdown {
   }
 };
 
-TEST(JoinHandle, AwaitingTheHandleGivesTheTaskResult) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(JoinHandle, AwaitingTheHandleGivesTheTaskResult) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     JoinHandle<int> h = spawn(value(5));
     EXPECT_TRUE(h.valid());
@@ -185,9 +186,9 @@ TEST(JoinHandle, DroppingTheHandleDetachesTheTask) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(JoinHandle, ExceptionInASpawnedTaskIsRethrownWhenAwaitingTheHandle) {
+STRATA_TEST_ALL_FLAVOURS(JoinHandle, ExceptionInASpawnedTaskIsRethrownWhenAwaitingTheHandle) {
   auto trig = std::make_shared<Trigger<int>>();
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   std::string what = rt.block_on([](TriggerPtr tr) -> Task<std::string> {
     JoinHandle<int> h = spawn(throws_after_wait(tr));
     co_await yield_now();
@@ -202,8 +203,8 @@ TEST(JoinHandle, ExceptionInASpawnedTaskIsRethrownWhenAwaitingTheHandle) {
   EXPECT_EQ(what, "boom 7");
 }
 
-TEST(JoinHandle, ExceptionThrownOnTheFirstPollIsRethrown) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(JoinHandle, ExceptionThrownOnTheFirstPollIsRethrown) {
+  auto rt = runtime();
   bool caught = rt.block_on([]() -> Task<bool> {
     auto h = spawn([]() -> Task<int> {
       throw std::logic_error("first poll");
@@ -219,8 +220,8 @@ TEST(JoinHandle, ExceptionThrownOnTheFirstPollIsRethrown) {
   EXPECT_TRUE(caught);
 }
 
-TEST(JoinHandle, BlockOnRethrowsAnExceptionFromTheRootTask) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(JoinHandle, BlockOnRethrowsAnExceptionFromTheRootTask) {
+  auto rt = runtime();
   auto trig = std::make_shared<Trigger<int>>();
   trig->fire(1);
   EXPECT_THROW(rt.block_on(throws_after_wait(trig)), std::runtime_error);
@@ -228,10 +229,10 @@ TEST(JoinHandle, BlockOnRethrowsAnExceptionFromTheRootTask) {
   EXPECT_EQ(rt.block_on(value(2)), 2);
 }
 
-TEST(JoinHandle, AHandWrittenFutureIsSpawnableAndAwaitable) {
+STRATA_TEST_ALL_FLAVOURS(JoinHandle, AHandWrittenFutureIsSpawnableAndAwaitable) {
   auto trig = std::make_shared<Trigger<int>>();
   int countdown_polls = 0;
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](TriggerPtr tr, int* cp) -> Task<void> {
     Result<int> a = co_await spawn(Ready42());
     EXPECT_EQ(a.value_or(-1), 42);
@@ -275,8 +276,8 @@ TEST(JoinHandle, AbortOfAPendingHandWrittenFutureDestroysIt) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(JoinHandle, ManyAwaitersInTurnEachSeeTheirOwnTask) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(JoinHandle, ManyAwaitersInTurnEachSeeTheirOwnTask) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     std::vector<JoinHandle<int>> hs;
     for (int i = 0; i < 100; ++i) hs.push_back(spawn(value(i)));

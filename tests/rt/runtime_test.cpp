@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/flavours.hpp"
 #include "rt_test_util.hpp"
 #include "strata/rt.hpp"
 
@@ -36,13 +37,13 @@ Task<int> counted_never(DropCounter c) {
   co_return -1;
 }
 
-TEST(Runtime, BlockOnReturnsTheValue) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Runtime, BlockOnReturnsTheValue) {
+  auto rt = runtime();
   EXPECT_EQ(rt.block_on(value(3)), 3);
 }
 
-TEST(Runtime, SpawnFromInsideATask) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Runtime, SpawnFromInsideATask) {
+  auto rt = runtime();
   int r = rt.block_on([]() -> Task<int> {
     auto h1 = spawn(value(1));
     auto h2 = spawn(value(2));
@@ -92,7 +93,7 @@ TEST(Runtime, SpawnedTasksFirstRunInSpawnOrder) {
   EXPECT_EQ(log, (Log{"0", "1", "2", "3", "4"}));
 }
 
-TEST(Runtime, AWakeFromAForeignThreadUnparksTheRuntime) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, AWakeFromAForeignThreadUnparksTheRuntime) {
   auto trig = std::make_shared<Trigger<int>>();
   // Fires once the runtime has polled the trigger and, with nothing else to do, parked.
   std::thread firer([trig] {
@@ -100,14 +101,14 @@ TEST(Runtime, AWakeFromAForeignThreadUnparksTheRuntime) {
     std::this_thread::sleep_for(20ms);
     trig->fire(5);
   });
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   int v = rt.block_on(Triggered<int>(trig));
   firer.join();
   EXPECT_EQ(v, 5);
   EXPECT_EQ(trig->polls.load(), 2);
 }
 
-TEST(Runtime, ManyForeignWakesInARowAreAllDelivered) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, ManyForeignWakesInARowAreAllDelivered) {
   // Ping-pong with another thread: each round the task waits, the thread fires. Some fires find
   // the runtime parked, others running; none may be lost (the test would hang).
   constexpr int kRounds = 500;
@@ -119,7 +120,7 @@ TEST(Runtime, ManyForeignWakesInARowAreAllDelivered) {
       trigs[static_cast<std::size_t>(i)]->fire(i);
     }
   });
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   long long sum = rt.block_on([](std::vector<TriggerPtr>* ts) -> Task<long long> {
     long long s = 0;
     for (auto& t : *ts) s += co_await Triggered<int>(t);
@@ -167,18 +168,18 @@ Task<int> value_after_sleep(int v) {
   co_return v;
 }
 
-TEST(Runtime, AwaitingATaskOfAnotherRuntimeOnAnotherThread) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, AwaitingATaskOfAnotherRuntimeOnAnotherThread) {
   // Runtime B runs on its own thread; a task of runtime A spawns onto B through a Handle and
   // awaits the JoinHandle: B's thread completes the task and wakes A's task remotely.
   auto stop = std::make_shared<Trigger<int>>();
   std::promise<Handle> handle_b;
-  std::thread b_thread([stop, &handle_b] {
-    auto rt_b = Runtime::current_thread();
+  std::thread b_thread([this, stop, &handle_b] {
+    auto rt_b = runtime();
     handle_b.set_value(rt_b.handle());
     rt_b.block_on(Triggered<int>(stop));
   });
   Handle hb = handle_b.get_future().get();
-  auto rt_a = Runtime::current_thread();
+  auto rt_a = runtime();
   int sum = rt_a.block_on([](Handle b) -> Task<int> {
     int s = 0;
     for (int i = 0; i < 20; ++i) {
@@ -198,7 +199,7 @@ Task<int> counted_value(DropCounter c, int v) {
   co_return v;
 }
 
-TEST(Runtime, SpawningFromAnotherThreadWhileTheRuntimeShutsDownIsSafe) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, SpawningFromAnotherThreadWhileTheRuntimeShutsDownIsSafe) {
   constexpr int kN = 20'000;
   std::atomic<int> live{0};
   std::atomic<int> spawned{0};
@@ -206,7 +207,7 @@ TEST(Runtime, SpawningFromAnotherThreadWhileTheRuntimeShutsDownIsSafe) {
   hs.reserve(kN);
   std::thread spammer;
   {
-    auto rt = Runtime::current_thread();
+    auto rt = runtime();
     spammer = std::thread([&, h = rt.handle()]() mutable {
       for (int i = 0; i < kN; ++i) {
         // Odd tasks never finish on their own: shutdown must cancel them.
@@ -239,16 +240,16 @@ TEST(Runtime, SpawningFromAnotherThreadWhileTheRuntimeShutsDownIsSafe) {
   EXPECT_GE(cancelled, kN / 2);
 }
 
-Task<int> counting(int i, int* ran) {
-  ++*ran;
+Task<int> counting(int i, std::atomic<int>* ran) {
+  ran->fetch_add(1, std::memory_order_relaxed);
   co_return i;
 }
 
-TEST(Runtime, AHundredThousandSpawnedTasksAllComplete) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, AHundredThousandSpawnedTasksAllComplete) {
   constexpr int kN = 100'000;
-  int ran = 0;
-  auto rt = Runtime::current_thread();
-  long long sum = rt.block_on([](int* r) -> Task<long long> {
+  std::atomic<int> ran{0};
+  auto rt = runtime();
+  long long sum = rt.block_on([](std::atomic<int>* r) -> Task<long long> {
     std::vector<JoinHandle<int>> hs;
     hs.reserve(kN);
     for (int i = 0; i < kN; ++i) hs.push_back(spawn(counting(i, r)));
@@ -259,28 +260,28 @@ TEST(Runtime, AHundredThousandSpawnedTasksAllComplete) {
     }
     co_return s;
   }(&ran));
-  EXPECT_EQ(ran, kN);
+  EXPECT_EQ(ran.load(), kN);
   EXPECT_EQ(sum, static_cast<long long>(kN) * (kN - 1) / 2);
 }
 
 // Bounds the spinners below, so that a starved task fails the test instead of hanging it.
 constexpr int kMaxSpins = 10'000'000;
 
-Task<int> spin_until(const bool* flag, int max_rounds) {
+Task<int> spin_until(const std::atomic<bool>* flag, int max_rounds) {
   int n = 0;
-  while (!*flag && n < max_rounds) {
+  while (!flag->load() && n < max_rounds) {
     ++n;
     co_await yield_now();
   }
   co_return n;
 }
 
-Task<void> set_on_trigger(TriggerPtr trig, bool* flag) {
+Task<void> set_on_trigger(TriggerPtr trig, std::atomic<bool>* flag) {
   co_await Triggered<int>(trig);
-  *flag = true;
+  flag->store(true);
 }
 
-TEST(Runtime, RemoteWakesAreServedWhileLocalTasksStayBusy) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, RemoteWakesAreServedWhileLocalTasksStayBusy) {
   // A task that yields forever keeps the local queue non-empty; the injection queue must still
   // be served (global_queue_interval), or the spinner would exhaust its rounds.
   auto trig = std::make_shared<Trigger<int>>();
@@ -288,9 +289,9 @@ TEST(Runtime, RemoteWakesAreServedWhileLocalTasksStayBusy) {
     while (trig->polls.load() == 0) std::this_thread::yield();
     trig->fire(1);
   });
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   int rounds = rt.block_on([](TriggerPtr tr) -> Task<int> {
-    bool flag = false;
+    std::atomic<bool> flag{false};
     JoinHandle<void> setter = spawn(set_on_trigger(tr, &flag));
     Result<int> r = co_await spawn(spin_until(&flag, kMaxSpins));
     (void)co_await setter;
@@ -300,15 +301,15 @@ TEST(Runtime, RemoteWakesAreServedWhileLocalTasksStayBusy) {
   EXPECT_LT(rounds, kMaxSpins);
 }
 
-Task<void> set_after_sleep(bool* flag) {
+Task<void> set_after_sleep(std::atomic<bool>* flag) {
   co_await sleep(2ms);
-  *flag = true;
+  flag->store(true);
 }
 
-TEST(Runtime, TimersFireWhileLocalTasksStayBusy) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Runtime, TimersFireWhileLocalTasksStayBusy) {
+  auto rt = runtime();
   int rounds = rt.block_on([]() -> Task<int> {
-    bool flag = false;
+    std::atomic<bool> flag{false};
     JoinHandle<void> setter = spawn(set_after_sleep(&flag));
     Result<int> r = co_await spawn(spin_until(&flag, kMaxSpins));
     (void)co_await setter;
@@ -317,10 +318,10 @@ TEST(Runtime, TimersFireWhileLocalTasksStayBusy) {
   EXPECT_LT(rounds, kMaxSpins);
 }
 
-TEST(Runtime, AWakerKeptAfterItsTaskAndItsRuntimeAreGoneIsSafeToUse) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, AWakerKeptAfterItsTaskAndItsRuntimeAreGoneIsSafeToUse) {
   Waker finished, cancelled;
   {
-    auto rt = Runtime::current_thread();
+    auto rt = runtime();
     rt.block_on([](Waker* f, Waker* c) -> Task<void> {
       co_await GrabWaker(f);  // this (root) task's waker
       JoinHandle<void> h = spawn([](Waker* w) -> Task<void> {
@@ -361,12 +362,13 @@ Task<int> trigger_counted(DropCounter c, TriggerPtr trig) {
   co_return v;
 }
 
-TEST(Runtime, DroppingTheRuntimeDestroysPendingFuturesAndTheirHandlesReportCancelled) {
+STRATA_TEST_ALL_FLAVOURS(Runtime,
+                         DroppingTheRuntimeDestroysPendingFuturesAndTheirHandlesReportCancelled) {
   std::atomic<int> live{0};
   auto trig = std::make_shared<Trigger<int>>();
   std::vector<JoinHandle<int>> hs;
   {
-    auto rt = Runtime::current_thread();
+    auto rt = runtime();
     hs = rt.block_on([](std::atomic<int>* l, TriggerPtr tr) -> Task<std::vector<JoinHandle<int>>> {
       std::vector<JoinHandle<int>> v;
       v.push_back(spawn(counted_never(DropCounter(l))));
@@ -420,11 +422,11 @@ TEST(Runtime, ShutdownDestroysTasksWokenFromOutsideOnceEach) {
   }
 }
 
-TEST(Runtime, ShutdownAlsoDestroysTasksSpawnedFromAnotherThreadThatNeverRan) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, ShutdownAlsoDestroysTasksSpawnedFromAnotherThreadThatNeverRan) {
   std::atomic<int> live{0};
   JoinHandle<int> j;
   {
-    auto rt = Runtime::current_thread();
+    auto rt = runtime();
     std::thread([&, h = rt.handle()]() mutable {
       j = h.spawn(counted_never(DropCounter(&live)));
     }).join();
@@ -434,9 +436,9 @@ TEST(Runtime, ShutdownAlsoDestroysTasksSpawnedFromAnotherThreadThatNeverRan) {
   EXPECT_TRUE(is_cancelled(result_of(j)));
 }
 
-TEST(Runtime, SpawnAfterShutdownIsRefusedWithACancelledHandle) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, SpawnAfterShutdownIsRefusedWithACancelledHandle) {
   std::atomic<int> live{0};
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   Handle handle = rt.handle();
   JoinHandle<int> pending = rt.spawn(counted_never(DropCounter(&live)));
   EXPECT_EQ(live.load(), 1);
@@ -456,11 +458,11 @@ TEST(Runtime, SpawnAfterShutdownIsRefusedWithACancelledHandle) {
   EXPECT_THROW(rt.block_on(value(1)), std::runtime_error);
 }
 
-TEST(Runtime, SpawnViaAHandleAfterTheRuntimeIsDestroyedIsRefused) {
+STRATA_TEST_ALL_FLAVOURS(Runtime, SpawnViaAHandleAfterTheRuntimeIsDestroyedIsRefused) {
   std::atomic<int> live{0};
   std::optional<Handle> handle;
   {
-    auto rt = Runtime::current_thread();
+    auto rt = runtime();
     handle.emplace(rt.handle());
   }
   JoinHandle<int> h = handle->spawn(counted_never(DropCounter(&live)));
@@ -503,13 +505,14 @@ Task<int> mischief(Handle h, std::atomic<int>* live, int* refused, TriggerPtr tr
   co_return 0;
 }
 
-TEST(Runtime, TasksThatSpawnWakeOrAbortFromDestructorsDuringShutdownDoNotCrashOrLeak) {
+STRATA_TEST_ALL_FLAVOURS(Runtime,
+                         TasksThatSpawnWakeOrAbortFromDestructorsDuringShutdownDoNotCrashOrLeak) {
   std::atomic<int> live{0};
   int refused = 0;
   auto trig = std::make_shared<Trigger<int>>();
   std::vector<JoinHandle<int>> hs;
   {
-    auto rt = Runtime::current_thread();
+    auto rt = runtime();
     hs = rt.block_on([](Handle h, std::atomic<int>* l, int* r,
                         TriggerPtr tr) -> Task<std::vector<JoinHandle<int>>> {
       std::vector<JoinHandle<int>> v;

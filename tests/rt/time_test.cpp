@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "test_util.hpp"
 
@@ -36,8 +37,8 @@ std::size_t pending_timers() {
   return detail::current_context()->timers->pending();
 }
 
-TEST(Time, SleepUntilNeverCompletesBeforeTheDeadline) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, SleepUntilNeverCompletesBeforeTheDeadline) {
+  auto rt = runtime();
   int early = rt.block_on([]() -> Task<int> {
     int n = 0;
     for (int ms : {0, 1, 2, 3, 5, 8, 13, 21}) {
@@ -50,8 +51,8 @@ TEST(Time, SleepUntilNeverCompletesBeforeTheDeadline) {
   EXPECT_EQ(early, 0);
 }
 
-TEST(Time, SleepNeverCompletesBeforeItsDuration) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, SleepNeverCompletesBeforeItsDuration) {
+  auto rt = runtime();
   int early = rt.block_on([]() -> Task<int> {
     int n = 0;
     for (auto d : {1ms, 4ms, 10ms}) {
@@ -73,10 +74,10 @@ Task<void> sleep_and_check(Instant deadline, std::atomic<int>* early, std::atomi
   done->fetch_add(1);
 }
 
-TEST(Time, ManyConcurrentSleepsEachCompleteAtOrAfterTheirDeadline) {
+STRATA_TEST_ALL_FLAVOURS(Time, ManyConcurrentSleepsEachCompleteAtOrAfterTheirDeadline) {
   constexpr int kTasks = 500;
   std::atomic<int> early{0}, done{0};
-  auto rt = Runtime::current_thread();
+  auto rt = runtime();
   rt.block_on([](std::atomic<int>* e, std::atomic<int>* d) -> Task<void> {
     std::mt19937 rng(1);
     const Instant start = Clock::now();
@@ -95,8 +96,8 @@ TEST(Time, ManyConcurrentSleepsEachCompleteAtOrAfterTheirDeadline) {
   EXPECT_EQ(early.load(), 0);
 }
 
-TEST(Time, ZeroAndPastDeadlinesCompleteAtOnce) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, ZeroAndPastDeadlinesCompleteAtOnce) {
+  auto rt = runtime();
   int polls = rt.block_on([]() -> Task<int> {
     co_await sleep(0ms);
     co_await sleep(-5ms);
@@ -121,8 +122,8 @@ TEST(Time, ElapsedSleepIsReadyEvenOutsideARuntime) {
   EXPECT_THROW((void)future.poll(cx), std::logic_error);
 }
 
-TEST(Time, SleepResetMovesTheDeadline) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, SleepResetMovesTheDeadline) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     Sleep s = sleep(1h);
     EXPECT_TRUE(co_await PollOnce<Sleep>(&s));  // armed for an hour
@@ -142,8 +143,8 @@ TEST(Time, SleepResetMovesTheDeadline) {
   }());
 }
 
-TEST(Time, IntervalTicksAtStartThenEveryPeriod) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, IntervalTicksAtStartThenEveryPeriod) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     const Duration p = 5ms;
     const Instant start = Clock::now() + 2ms;
@@ -158,8 +159,8 @@ TEST(Time, IntervalTicksAtStartThenEveryPeriod) {
   }());
 }
 
-TEST(Time, IntervalFirstTickCompletesAtOnce) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, IntervalFirstTickCompletesAtOnce) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     Interval iv = interval(1h);
     const Instant before = Clock::now();
@@ -248,8 +249,8 @@ TEST(Time, IntervalSkipDropsMissedTicksAndStaysOnTheGrid) {
   EXPECT_GT(r.ticks[3], r.ticks[2]);
 }
 
-TEST(Time, TimeoutReturnsTheValueWhenTheFutureFinishesFirst) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, TimeoutReturnsTheValueWhenTheFutureFinishesFirst) {
+  auto rt = runtime();
   auto trig = std::make_shared<test::Trigger<int>>();
   std::thread firer([trig] {
     while (trig->polls.load() == 0) std::this_thread::yield();
@@ -270,8 +271,8 @@ TEST(Time, TimeoutReturnsTheValueWhenTheFutureFinishesFirst) {
   firer.join();
 }
 
-TEST(Time, TimeoutReturnsTimedOutWhenTheDeadlinePasses) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, TimeoutReturnsTimedOutWhenTheDeadlinePasses) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     const Instant before = Clock::now();
     Result<void> r = co_await timeout(5ms, test::Never());
@@ -284,8 +285,8 @@ TEST(Time, TimeoutReturnsTimedOutWhenTheDeadlinePasses) {
   }());
 }
 
-TEST(Time, DroppedSleepNeverWakesItsTask) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, DroppedSleepNeverWakesItsTask) {
+  auto rt = runtime();
   auto trig = std::make_shared<test::Trigger<int>>();
   // Fires well after the dropped sleep's deadline, once the task waits on the trigger.
   std::thread firer([trig] {
@@ -308,8 +309,8 @@ TEST(Time, DroppedSleepNeverWakesItsTask) {
   EXPECT_EQ(trig->polls.load(), 2);
 }
 
-TEST(Time, DroppingPendingSleepsRemovesThemFromTheWheel) {
-  auto rt = Runtime::current_thread();
+STRATA_TEST_ALL_FLAVOURS(Time, DroppingPendingSleepsRemovesThemFromTheWheel) {
+  auto rt = runtime();
   rt.block_on([]() -> Task<void> {
     for (int i = 0; i < 100; ++i) {
       Sleep s = sleep(1h);

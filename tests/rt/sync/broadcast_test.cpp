@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "../test_util.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
@@ -146,8 +147,8 @@ Task<int> recv_with_timeouts(sync::broadcast::Receiver<int> rx, sync::broadcast:
   co_return r&&* r ? **r : -1;
 }
 
-TEST(Broadcast, CancelledRecvLosesNothing) {
-  Runtime rt;
+STRATA_TEST_ALL_FLAVOURS(Broadcast, CancelledRecvLosesNothing) {
+  Runtime rt = runtime();
   auto [tx, rx] = sync::broadcast::channel<int>(4);
   EXPECT_EQ(rt.block_on(recv_with_timeouts(std::move(rx), std::move(tx))), 3);
 }
@@ -198,8 +199,8 @@ Task<std::vector<Seen>> fan_out(std::size_t capacity, int receivers) {
   co_return out;
 }
 
-TEST(BroadcastStress, FanOutEveryValueReceivedOrCountedAsSkipped) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(BroadcastStress, FanOutEveryValueReceivedOrCountedAsSkipped) {
+  Runtime rt = runtime();
   for (std::size_t cap : {8u, 1024u}) {
     auto seen = rt.block_on(fan_out(cap, 6));
     ASSERT_EQ(seen.size(), 6u);

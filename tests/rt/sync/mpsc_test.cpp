@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "../test_util.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
@@ -270,8 +271,8 @@ Task<int> recv_survives_cancellation(sync::mpsc::Receiver<int> rx, sync::mpsc::S
   co_return got;
 }
 
-TEST(Mpsc, CancelledRecvLosesNothing) {
-  Runtime rt;
+STRATA_TEST_ALL_FLAVOURS(Mpsc, CancelledRecvLosesNothing) {
+  Runtime rt = runtime();
   auto [tx, rx] = sync::mpsc::channel<int>(4);
   int got = rt.block_on(recv_survives_cancellation(std::move(rx), std::move(tx)));
   EXPECT_TRUE(got == 1 + 12 || got == 11 + 12) << got;
@@ -346,14 +347,14 @@ Task<int> stress(std::size_t capacity, bool cancel) {
   co_return *(co_await consumer);
 }
 
-TEST(MpscStress, ManyProducersEveryMessageExactlyOnceInOrder) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(MpscStress, ManyProducersEveryMessageExactlyOnceInOrder) {
+  Runtime rt = runtime();
   EXPECT_EQ(rt.block_on(stress(16, false)), kProducers * kPerProducer);
   EXPECT_EQ(rt.block_on(stress(1, false)), kProducers * kPerProducer);
 }
 
-TEST(MpscStress, CancelledReservesAndReceivesLoseNothing) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(MpscStress, CancelledReservesAndReceivesLoseNothing) {
+  Runtime rt = runtime();
   EXPECT_EQ(rt.block_on(stress(4, true)), kProducers * (kPerProducer / 2));
 }
 
@@ -372,8 +373,8 @@ Task<int> stress_unbounded() {
   co_return *(co_await consumer);
 }
 
-TEST(MpscStress, UnboundedManyProducers) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(MpscStress, UnboundedManyProducers) {
+  Runtime rt = runtime();
   EXPECT_EQ(rt.block_on(stress_unbounded()), kProducers * kPerProducer);
 }
 

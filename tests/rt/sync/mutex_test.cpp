@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "../test_util.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
@@ -78,8 +79,8 @@ Task<int> lock_with_timeout(Mutex<int>* m) {
   co_return g.index() == 0 ? 1 : 0;
 }
 
-TEST(Mutex, TimedOutLockLeavesTheMutexUsable) {
-  Runtime rt;
+STRATA_TEST_ALL_FLAVOURS(Mutex, TimedOutLockLeavesTheMutexUsable) {
+  Runtime rt = runtime();
   Mutex<int> m(0);
   EXPECT_EQ(rt.block_on(lock_with_timeout(&m)), 1);
   EXPECT_TRUE(m.try_lock().has_value());
@@ -124,8 +125,8 @@ Task<int> contend(Mutex<Counter>* m, int tasks, int rounds) {
   co_return bad;
 }
 
-TEST(MutexStress, IncrementsFromManyTasksAreNeverLost) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(MutexStress, IncrementsFromManyTasksAreNeverLost) {
+  Runtime rt = runtime();
   Mutex<Counter> m;
   constexpr int kTasks = 32;
   const int rounds = static_cast<int>(test::stress_iters(300));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
 
@@ -149,8 +150,8 @@ Task<int> ping_pong(int pairs, int rounds) {
   co_return n;
 }
 
-TEST(NotifyStress, PingPongAcrossWorkersNeverLosesANotification) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(NotifyStress, PingPongAcrossWorkersNeverLosesANotification) {
+  Runtime rt = runtime();
   EXPECT_EQ(rt.block_on(ping_pong(16, 1000)), 32);
 }
 
@@ -176,8 +177,8 @@ Task<int> broadcast_rounds(Notify* n, std::atomic<int>* gen, int waiters, int ro
   co_return done;
 }
 
-TEST(NotifyStress, NotifyWaitersReachesEveryWaiterAcrossWorkers) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(NotifyStress, NotifyWaitersReachesEveryWaiterAcrossWorkers) {
+  Runtime rt = runtime();
   Notify n;
   std::atomic<int> gen{0};
   EXPECT_EQ(rt.block_on(broadcast_rounds(&n, &gen, 50, 100)), 5000);

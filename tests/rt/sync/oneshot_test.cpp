@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "../test_util.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
@@ -128,8 +129,8 @@ Task<int> recv_after_timeout(sync::oneshot::Receiver<int> rx, sync::oneshot::Sen
   co_return third&&* third ? **third : -1;
 }
 
-TEST(Oneshot, CancelledReceiveLosesNothing) {
-  Runtime rt;
+STRATA_TEST_ALL_FLAVOURS(Oneshot, CancelledReceiveLosesNothing) {
+  Runtime rt = runtime();
   auto [tx, rx] = sync::oneshot::channel<int>();
   EXPECT_EQ(rt.block_on(recv_after_timeout(std::move(rx), std::move(tx))), 9);
 }
@@ -158,8 +159,8 @@ Task<long> many_requesters(int tasks, int each) {
   co_return total;
 }
 
-TEST(Oneshot, RequestReplyAcrossWorkers) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(Oneshot, RequestReplyAcrossWorkers) {
+  Runtime rt = runtime();
   constexpr int kTasks = 32, kEach = 300;
   long expect = static_cast<long>(kTasks) * kEach * (kEach - 1);
   EXPECT_EQ(rt.block_on(many_requesters(kTasks, kEach)), expect);

@@ -3,6 +3,7 @@
 #include <optional>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
 
@@ -145,8 +146,8 @@ Task<int> readers_and_writers(RwLock<Pair>* l) {
   co_return torn;
 }
 
-TEST(RwLockStress, ReadersNeverSeeAHalfDoneWrite) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(RwLockStress, ReadersNeverSeeAHalfDoneWrite) {
+  Runtime rt = runtime();
   RwLock<Pair> l;
   EXPECT_EQ(rt.block_on(readers_and_writers(&l)), 0);
   EXPECT_EQ(l.get_mut().a, 8 * 300);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
 
@@ -196,8 +197,8 @@ Task<int> semaphore_stress(Semaphore* s, std::atomic<int>* inside, std::atomic<i
   co_return done;
 }
 
-TEST(SemaphoreStress, NeverMorePermitsInUseThanExist) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(SemaphoreStress, NeverMorePermitsInUseThanExist) {
+  Runtime rt = runtime();
   Semaphore s(kLimit);
   std::atomic<int> inside{0}, peak{0};
   int done = rt.block_on(semaphore_stress(&s, &inside, &peak));

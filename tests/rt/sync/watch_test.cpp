@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/flavours.hpp"
 #include "strata/rt.hpp"
 #include "sync_test_util.hpp"
 
@@ -129,8 +130,8 @@ Task<int> changed_after_timeout(sync::watch::Receiver<int> rx, sync::watch::Send
   co_return r&&* r ? *rx.borrow() : -1;
 }
 
-TEST(Watch, CancelledChangedMissesNothing) {
-  Runtime rt;
+STRATA_TEST_ALL_FLAVOURS(Watch, CancelledChangedMissesNothing) {
+  Runtime rt = runtime();
   auto [tx, rx] = sync::watch::channel(0);
   EXPECT_EQ(rt.block_on(changed_after_timeout(std::move(rx), std::move(tx))), 4);
 }
@@ -170,8 +171,8 @@ Task<std::vector<int>> watch_many(int watchers) {
   co_return last;
 }
 
-TEST(WatchStress, WatchersSeeMonotonicValuesAndTheFinalOne) {
-  Runtime rt(RuntimeConfig::multi_thread(2));
+STRATA_TEST_ALL_FLAVOURS(WatchStress, WatchersSeeMonotonicValuesAndTheFinalOne) {
+  Runtime rt = runtime();
   auto last = rt.block_on(watch_many(8));
   ASSERT_EQ(last.size(), 8u);
   for (int v : last) EXPECT_EQ(v, kUpdates);
