@@ -370,9 +370,10 @@ class ServerConnection {
             return Result<io::BufferView>{};
           }
           if (st.status == BodyStatus::error) {
-            error_status_ = st.error == std::errc::message_size
-                                ? 413
-                                : status_for(static_cast<ParseError>(st.error.value()));
+            // BodyDecoder errors: bad framing (ParseError) or over the limit (message_size).
+            error_status_ = st.error.category() == h1_category()
+                                ? status_for(static_cast<ParseError>(st.error.value()))
+                                : 413;
             return fail_with(Error(st.error, "request body"));
           }
         }
