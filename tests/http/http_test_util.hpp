@@ -135,6 +135,33 @@ class RawClient {
   std::string buf_;
 };
 
+// Handlers several HTTP test files serve.
+inline Task<http::Response> plaintext_handler(http::Request&) {
+  co_return http::Response::text_static("Hello, World!");
+}
+// Echoes the body, up to `Limit` bytes; any body error is answered 413 (as the bench server's).
+template <std::size_t Limit>
+Task<http::Response> echo_handler(http::Request& req) {
+  Result<std::string> body = co_await req.body.text(Limit);
+  if (!body) co_return http::Response::error(http::StatusCode::content_too_large);
+  co_return http::Response::text(std::move(*body));
+}
+
+// Starts a server with `config` serving `service`, runs `body(addr)` against it, then shuts it
+// down and checks that serve() ended cleanly.
+template <class F>
+Task<void> with_server_serving(http::ServerConfig config, std::shared_ptr<http::Service> service,
+                               F body) {
+  auto server = http::Server::bind(loopback(), std::move(config));
+  CO_ASSERT_OK(server);
+  auto serving = spawn(server->serve(std::move(service)));
+  co_await body(server->local_addr());
+  server->shutdown(std::chrono::seconds(1));
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+}
+
 inline Task<Result<RawClient>> connect(net::SocketAddr addr) {
   auto s = co_await net::TcpStream::connect(addr);
   if (!s) co_return std::unexpected(s.error());

@@ -15,17 +15,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Task<http::Response> plaintext(http::Request&) {
-  co_return http::Response::text_static("Hello, World!");
-}
-
-// The benchmark server's echo: any body error is answered 413 by the handler, which the server
-// must override with the status the error really calls for.
-Task<http::Response> echo(http::Request& req) {
-  Result<std::string> body = co_await req.body.text(64 << 10);
-  if (!body) co_return http::Response::error(http::StatusCode::content_too_large);
-  co_return http::Response::text(std::move(*body));
-}
+constexpr auto plaintext = plaintext_handler;
+// Like the benchmark server's echo, it answers 413 for any body error; the server must override
+// that with the status the error really calls for.
+constexpr auto echo = echo_handler<64 << 10>;
 
 // Echo with a large limit (the memory test).
 Task<http::Response> echo_big(http::Request& req) {
@@ -74,14 +67,7 @@ std::shared_ptr<http::Router> router() {
 
 template <class F>
 Task<void> with_server(http::ServerConfig config, F body) {
-  auto server = http::Server::bind(loopback(), std::move(config));
-  CO_ASSERT_OK(server);
-  auto serving = spawn(server->serve(router()));
-  co_await body(server->local_addr());
-  server->shutdown(1s);
-  Result<Result<void>> done = co_await serving;
-  CO_ASSERT_OK(done);
-  CO_ASSERT_OK(*done);
+  return with_server_serving(std::move(config), router(), std::move(body));
 }
 
 // Sends `request` and expects one response with `status`, then the connection closed.

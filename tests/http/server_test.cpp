@@ -15,15 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Task<http::Response> plaintext(http::Request&) {
-  co_return http::Response::text_static("Hello, World!");
-}
-
-Task<http::Response> echo(http::Request& req) {
-  Result<std::string> body = co_await req.body.text(1 << 20);
-  if (!body) co_return http::Response::error(http::StatusCode::content_too_large);
-  co_return http::Response::text(std::move(*body));
-}
+constexpr auto plaintext = plaintext_handler;
+constexpr auto echo = echo_handler<1 << 20>;
 
 Task<http::Response> user(http::Request& req) {
   co_return http::Response::text("user " + std::string(req.params.get("id").value_or("?")) +
@@ -139,14 +132,7 @@ std::shared_ptr<http::Router> test_router() {
 // Starts a server with `config` and runs `body(addr)` against it, then shuts it down.
 template <class F>
 Task<void> with_server(http::ServerConfig config, F body) {
-  auto server = http::Server::bind(loopback(), std::move(config));
-  CO_ASSERT_OK(server);
-  auto serving = spawn(server->serve(test_router()));
-  co_await body(server->local_addr());
-  server->shutdown(1s);
-  Result<Result<void>> done = co_await serving;
-  CO_ASSERT_OK(done);
-  CO_ASSERT_OK(*done);
+  return with_server_serving(std::move(config), test_router(), std::move(body));
 }
 
 Task<void> plaintext_keep_alive(net::SocketAddr addr) {
