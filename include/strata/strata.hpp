@@ -4,4 +4,5 @@
 #include "strata/http.hpp"
 #include "strata/io.hpp"
 #include "strata/net.hpp"
+#include "strata/tls.hpp"
 #include "strata/rt.hpp"

@@ -4,7 +4,7 @@
 
 #include <strata/http.hpp>
 
-#include "net_prelude.hpp"
+#include "tls_prelude.hpp"
 
 namespace strata_examples {
 namespace h1 = strata::http::h1;
