@@ -2,12 +2,15 @@
 // scripts/bench-server and by ../shared/bench/run-peers.sh --target.
 //
 //   strata-bench-server --port 8080 --workers 2      # 0 = pick a port and print it
+//   strata-bench-server --port 8080 --tls-port 8443 --tls-cert cert.pem --tls-key key.pem
 //
 //   GET  /plaintext  -> "Hello, World!" (text/plain)
 //   GET  /json       -> {"message":"Hello, World!"} (application/json)
 //   POST /echo       -> the request body (up to 16 MiB)
 //
-// Prints "listening on 127.0.0.1:PORT" once ready; stops cleanly on SIGINT/SIGTERM.
+// The TLS port serves the same routes over HTTPS (TLS 1.2/1.3, ALPN http/1.1; h2 once HTTP/2
+// lands). Prints "listening on 127.0.0.1:PORT" (and "listening on 127.0.0.1:TLSPORT (tls)")
+// once ready; stops cleanly on SIGINT/SIGTERM.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +19,7 @@
 #include "../common/stop_signals.hpp"
 #include "strata/http.hpp"
 #include "strata/rt.hpp"
+#include "strata/tls.hpp"
 
 using namespace strata;
 
@@ -25,6 +29,8 @@ struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::uint32_t workers = 1;
+  int tls_port = -1;  // -1: no TLS listener
+  std::string tls_cert, tls_key;
 };
 
 Options parse_args(int argc, char** argv) {
@@ -44,10 +50,23 @@ Options parse_args(int argc, char** argv) {
       o.workers = static_cast<std::uint32_t>(std::max(1, std::atoi(value())));
     } else if (a == "--host") {
       o.host = value();
+    } else if (a == "--tls-port") {
+      o.tls_port = std::atoi(value());
+    } else if (a == "--tls-cert") {
+      o.tls_cert = value();
+    } else if (a == "--tls-key") {
+      o.tls_key = value();
     } else {
-      std::fprintf(stderr, "usage: %s [--host H] [--port P] [--workers N]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--host H] [--port P] [--workers N]"
+                   " [--tls-port P2 --tls-cert FILE --tls-key FILE]\n",
+                   argv[0]);
       std::exit(2);
     }
+  }
+  if (o.tls_port >= 0 && (o.tls_cert.empty() || o.tls_key.empty())) {
+    std::fprintf(stderr, "--tls-port needs --tls-cert and --tls-key\n");
+    std::exit(2);
   }
   return o;
 }
@@ -93,6 +112,30 @@ Task<int> serve(Options o) {
   http::Router router;
   router.get("/plaintext", plaintext).get("/json", json).post("/echo", echo);
   std::printf("listening on %s\n", server->local_addr().to_string().c_str());
+  if (o.tls_port >= 0) {
+    auto identity = tls::Identity::from_pem_files(o.tls_cert, o.tls_key);
+    if (!identity) {
+      std::fprintf(stderr, "tls: %s\n", identity.error().message().c_str());
+      co_return 1;
+    }
+    tls::ServerConfig tls_config;
+    tls_config.identities.push_back(*identity);
+    tls_config.alpn = {"http/1.1"};
+    auto ctx = tls::ServerContext::create(std::move(tls_config));
+    if (!ctx) {
+      std::fprintf(stderr, "tls: %s\n", ctx.error().message().c_str());
+      co_return 1;
+    }
+    auto tls_addr = net::SocketAddr::parse(o.host + ":" + std::to_string(o.tls_port));
+    Result<net::SocketAddr> bound =
+        tls_addr ? server->listen_tls(*tls_addr, *ctx)
+                 : Result<net::SocketAddr>(std::unexpected(tls_addr.error()));
+    if (!bound) {
+      std::fprintf(stderr, "bind tls: %s\n", bound.error().message().c_str());
+      co_return 1;
+    }
+    std::printf("listening on %s (tls)\n", bound->to_string().c_str());
+  }
   std::fflush(stdout);
   auto stopper = spawn(stop_on_signal(&*server));
   Result<void> r = co_await server->serve(std::make_shared<http::Router>(std::move(router)));

@@ -10,7 +10,8 @@ Request::Request(Request&& o) noexcept
       headers(std::move(o.headers)),
       body(std::move(o.body)),
       params(o.params),
-      peer(o.peer) {
+      peer(o.peer),
+      tls(o.tls) {
   if (o.target_.data() == o.owned_target_.data()) {
     owned_target_ = std::move(o.owned_target_);
     target_ = owned_target_;
@@ -78,6 +79,7 @@ void Request::clear() noexcept {
   body.reset();
   params = PathParams();
   peer = net::SocketAddr();
+  tls = nullptr;
   owned_target_.clear();
   target_ = path_ = query_ = {};
 }

@@ -1,12 +1,14 @@
 #include "strata/http/server.hpp"
 
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "strata/http/h1/server_connection.hpp"
 #include "strata/rt/join_handle.hpp"
 #include "strata/rt/runtime.hpp"
 #include "strata/rt/sync/semaphore.hpp"
+#include "strata/tls/stream.hpp"
 
 namespace strata::http {
 
@@ -21,9 +23,16 @@ struct LiveLink {
   bool linked = false;                 // read and written by the task only
 };
 
+// A listening socket, and the TLS context of its connections (none: plaintext).
+struct Listener {
+  net::TcpListener socket;
+  std::optional<tls::ServerContext> tls;
+};
+
 struct ServerState {
   ServerConfig config;
-  std::vector<net::TcpListener> listeners;
+  std::vector<Listener> listeners;
+  std::uint32_t per_address = 0;  // listeners bound per address (one per worker by default)
   net::SocketAddr local;
   std::shared_ptr<Service> service;
 
@@ -34,6 +43,7 @@ struct ServerState {
   sync::Semaphore slots;      // max_connections
 
   std::atomic<std::uint64_t> accepted{0}, active{0}, requests{0}, bad_requests{0}, timeouts{0};
+  std::atomic<std::uint64_t> tls_handshakes{0}, tls_resumed{0}, tls_failures{0};
 
   // Live connections (a circular list through their leases, guarded by live_mu): shutdown()
   // wakes them, and serve() cancels what is left when the grace period ends.
@@ -69,6 +79,7 @@ struct ServerState {
 
 namespace {
 
+using detail::Listener;
 using detail::ServerState;
 
 // What a connection gives back when its task ends (normally or cancelled). It owns a strong
@@ -146,9 +157,64 @@ class TcpConnection {
   h1::ServerConnection<net::TcpStream> conn_;
 };
 
+// A TLS connection's task: the handshake (under the context's deadline), then the same
+// HTTP/1.1 connection as TcpConnection over the TlsStream.
+class TlsConnection {
+ public:
+  using Stream = tls::TlsStream<net::TcpStream>;
+  TlsConnection(std::shared_ptr<ServerState> st, net::TcpStream tcp, tls::Session session,
+                sync::SemaphorePermit slot)
+      : lease_(std::move(st), std::move(slot)),
+        peer_(tcp.peer_addr()),
+        stream_(std::move(tcp), std::move(session)),
+        conn_(stream_, lease_.st->ctx, peer_) {}
+  // Only before the first poll.
+  TlsConnection(TlsConnection&& o) noexcept
+      : lease_(std::move(o.lease_)),
+        peer_(o.peer_),
+        stream_(std::move(o.stream_)),
+        conn_(stream_, lease_.st->ctx, peer_) {}
+
+  Poll<void> poll(Context& cx) {
+    if (!lease_.check_in(cx.waker())) return ready;
+    if (!handshaken_) {
+      if (!deadline_) {
+        const Duration limit = stream_.session().handshake_timeout();
+        deadline_.emplace(limit > Duration::zero() ? Clock::now() + limit : Instant::max());
+      }
+      Poll<Result<void>> h = stream_.poll_handshake(cx);
+      if (h.is_pending()) {
+        if (deadline_->poll(cx).is_pending()) return pending;
+        lease_.st->tls_failures.fetch_add(1, std::memory_order_relaxed);
+        lease_.st->timeouts.fetch_add(1, std::memory_order_relaxed);
+        return ready;
+      }
+      if (!h.value()) {
+        lease_.st->tls_failures.fetch_add(1, std::memory_order_relaxed);
+        return ready;
+      }
+      handshaken_ = true;
+      deadline_.reset();
+      lease_.st->tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+      if (stream_.session().resumed())
+        lease_.st->tls_resumed.fetch_add(1, std::memory_order_relaxed);
+    }
+    return conn_.poll_serve(cx);
+  }
+
+ private:
+  ConnectionLease lease_;  // first: released last
+  net::SocketAddr peer_;
+  Stream stream_;
+  h1::ServerConnection<Stream> conn_;
+  std::optional<Sleep> deadline_;  // the handshake's
+  bool handshaken_ = false;
+};
+
 // Accepts on one listener until the server drains.
 Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
-  net::TcpListener& listener = st->listeners[index];
+  net::TcpListener& listener = st->listeners[index].socket;
+  const std::optional<tls::ServerContext>& tls = st->listeners[index].tls;
   for (;;) {
     auto drained = st->drain_signal.notified();
     if (st->draining.load(std::memory_order_acquire)) co_return;
@@ -169,33 +235,61 @@ Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
     st->accepted.fetch_add(1, std::memory_order_relaxed);
     st->active.fetch_add(1, std::memory_order_relaxed);
     if (st->config.nodelay) (void)conn->first.set_nodelay(true);
-    (void)spawn(TcpConnection(st, std::move(conn->first), std::move(*permit)));  // detached
+    if (!tls) {
+      (void)spawn(TcpConnection(st, std::move(conn->first), std::move(*permit)));  // detached
+      continue;
+    }
+    Result<tls::Session> session = tls->new_session();
+    if (!session) {  // out of memory in OpenSSL: refuse this one connection
+      st->tls_failures.fetch_add(1, std::memory_order_relaxed);
+      st->active.fetch_sub(1, std::memory_order_relaxed);
+      continue;
+    }
+    (void)spawn(TlsConnection(st, std::move(conn->first), std::move(*session), std::move(*permit)));
   }
+}
+
+// Binds `n` listeners on `addr` (SO_REUSEPORT when n > 1), listener i on worker i's reactor.
+Result<net::SocketAddr> bind_listeners(ServerState& st, const net::SocketAddr& addr,
+                                       std::optional<tls::ServerContext> tls) {
+  const std::uint32_t n = st.per_address;
+  net::ReuseOptions reuse;
+  reuse.port = n > 1;
+  net::SocketAddr at = addr;
+  std::vector<Listener> bound;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    // Listener i is polled by worker i: its accept loop, and the connections it accepts, are
+    // woken there (per-worker reactors: docs/runtime.md).
+    WorkerAffinity on_worker(i);
+    Result<net::TcpListener> l = net::TcpListener::bind(at, st.config.backlog, reuse);
+    if (!l) return std::unexpected(std::move(l).error());
+    if (i == 0) {
+      Result<net::SocketAddr> local = l->local_addr();
+      if (!local) return std::unexpected(std::move(local).error());
+      at = *local;  // port 0: the others join the port the kernel picked
+    }
+    bound.push_back(Listener{std::move(*l), tls});
+  }
+  for (Listener& l : bound) st.listeners.push_back(std::move(l));
+  return at;
 }
 
 }  // namespace
 
 Result<Server> Server::bind(const net::SocketAddr& addr, ServerConfig config) {
   auto st = std::make_shared<ServerState>(std::move(config));
-  const std::uint32_t n = st->config.listeners ? st->config.listeners : worker_count();
-  net::ReuseOptions reuse;
-  reuse.port = n > 1;
-  net::SocketAddr at = addr;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    // Listener i is polled by worker i: its accept loop, and the connections it accepts, are
-    // woken there (per-worker reactors: docs/runtime.md).
-    WorkerAffinity on_worker(i);
-    Result<net::TcpListener> l = net::TcpListener::bind(at, st->config.backlog, reuse);
-    if (!l) return std::unexpected(std::move(l).error());
-    if (i == 0) {
-      Result<net::SocketAddr> local = l->local_addr();
-      if (!local) return std::unexpected(std::move(local).error());
-      st->local = *local;
-      at = *local;  // port 0: the others join the port the kernel picked
-    }
-    st->listeners.push_back(std::move(*l));
-  }
+  st->per_address = st->config.listeners ? st->config.listeners : worker_count();
+  Result<net::SocketAddr> local = bind_listeners(*st, addr, std::nullopt);
+  if (!local) return std::unexpected(std::move(local).error());
+  st->local = *local;
   return Server(std::move(st));
+}
+
+Result<net::SocketAddr> Server::listen_tls(const net::SocketAddr& addr, tls::ServerContext ctx) {
+  if (state_->service) {
+    return fail(Errc::invalid_input, "http::Server::listen_tls: call it before serve()");
+  }
+  return bind_listeners(*state_, addr, std::move(ctx));
 }
 
 Server::Server(std::shared_ptr<detail::ServerState> s) noexcept : state_(std::move(s)) {}
@@ -260,6 +354,9 @@ ServerStats Server::stats() const {
   s.requests = state_->requests.load(std::memory_order_relaxed);
   s.bad_requests = state_->bad_requests.load(std::memory_order_relaxed);
   s.timeouts = state_->timeouts.load(std::memory_order_relaxed);
+  s.tls_handshakes = state_->tls_handshakes.load(std::memory_order_relaxed);
+  s.tls_resumed = state_->tls_resumed.load(std::memory_order_relaxed);
+  s.tls_handshake_failures = state_->tls_failures.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -2,7 +2,10 @@
 // h1 codec (so that tests see exactly what went over the wire).
 #pragma once
 
+#include <sys/wait.h>
+
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -166,6 +169,38 @@ inline Task<Result<RawClient>> connect(net::SocketAddr addr) {
   auto s = co_await net::TcpStream::connect(addr);
   if (!s) co_return std::unexpected(s.error());
   co_return RawClient(std::move(*s));
+}
+
+// Runs a shell command, returning its stdout (exit status in `status`).
+inline std::string run(const std::string& cmd, int& status) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    status = -1;
+    return out;
+  }
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = ::pclose(p);
+  status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+struct Curl {
+  int status = 0;
+  std::string out;
+};
+
+// Runs curl (off the runtime's threads) with `args`; stdout in out.
+inline Task<Curl> curl(std::string args) {
+  auto h = spawn_blocking([args = std::move(args)] {
+    Curl c;
+    c.out = run("curl -sS --max-time 5 " + args, c.status);
+    return c;
+  });
+  auto r = co_await h;
+  co_return r ? std::move(*r) : Curl{-1, {}};
 }
 
 }  // namespace strata::test

@@ -13,3 +13,6 @@ if(STRATA_BUILD_EXAMPLES)
 endif()
 # The server against RFC 9110/9112 statuses, broken bodies, pipelining and memory after bursts.
 strata_test(http_server_conformance_test LABELS http SOURCES http/server_conformance_test.cpp)
+# HTTPS: TLS listeners driven by curl and openssl s_client against the test PKI (tests/tls).
+strata_test(http_server_tls_test LABELS "http;tls" SOURCES http/server_tls_test.cpp)
+target_compile_definitions(http_server_tls_test PRIVATE STRATA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")

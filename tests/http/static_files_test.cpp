@@ -904,37 +904,6 @@ STRATA_TEST_ALL_FLAVOURS(StaticFiles, every_path_closes_its_descriptors) {
 
 // --- curl ------------------------------------------------------------------------------------
 
-// Runs a shell command, returning its stdout (exit status in `status`).
-std::string run(const std::string& cmd, int& status) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) {
-    status = -1;
-    return out;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = ::pclose(p);
-  status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-struct Curl {
-  int status = 0;
-  std::string out;
-};
-
-Task<Curl> curl(std::string args) {
-  auto h = spawn_blocking([args = std::move(args)] {
-    Curl c;
-    c.out = run("curl -sS --max-time 5 " + args, c.status);
-    return c;
-  });
-  auto r = co_await h;
-  co_return r ? std::move(*r) : Curl{-1, {}};
-}
-
 Task<void> with_curl(net::SocketAddr addr) {
   const std::string url = "http://" + addr.to_string();
   Curl range = co_await curl("--range 7-12 -w ' %{http_code}' " + url + "/static/hello.txt");

@@ -24,6 +24,7 @@
 #include "strata/http/path_params.hpp"
 #include "strata/http/version.hpp"
 #include "strata/net/socket_addr.hpp"
+#include "strata/tls/session.hpp"
 
 namespace strata::http {
 
@@ -43,6 +44,10 @@ class Request {
   Body body;
   PathParams params;     // path parameters set by the Router (`:id`, `*rest`), raw (encoded)
   net::SocketAddr peer;  // the client's address (server side)
+  // The TLS session the request arrived on (server side; null for plaintext): version, ALPN,
+  // SNI name and, under mutual TLS, the client's verified certificate. Valid while the handler
+  // runs.
+  const tls::Session* tls = nullptr;
 
   // The request-target as sent (origin form "/a/b?x=1", absolute form, "*" or authority form).
   std::string_view target() const noexcept { return target_; }

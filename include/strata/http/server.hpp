@@ -1,4 +1,5 @@
-// http::Server: serves HTTP/1.1 on TCP listeners with any Service (a Router, or a function).
+// http::Server: serves HTTP/1.1 on TCP listeners, plaintext and TLS, with any Service (a Router,
+// or a function).
 //
 //   Task<http::Response> hello(http::Request& req) {
 //     co_return http::Response::text("Hello, World!");
@@ -9,6 +10,13 @@
 //     config.listeners = 2;                       // default: one per worker (SO_REUSEPORT)
 //     auto server = http::Server::bind(*net::SocketAddr::parse("127.0.0.1:8080"), config);
 //     if (!server) co_return 1;
+//     tls::ServerConfig tls_config;                // HTTPS on a second port, same routes
+//     tls_config.identities.push_back(*tls::Identity::from_pem_files("cert.pem", "key.pem"));
+//     tls_config.alpn = {"http/1.1"};
+//     auto tls_ctx = tls::ServerContext::create(std::move(tls_config));
+//     if (!tls_ctx) co_return 1;
+//     auto https = server->listen_tls(*net::SocketAddr::parse("127.0.0.1:8443"), *tls_ctx);
+//     if (!https) co_return 1;
 //     auto service = http::service_fn(hello);     // or a http::Router
 //     co_await server->serve(service);            // until server->shutdown(...) is called
 //     co_return 0;
@@ -26,7 +34,11 @@
 // - at most max_connections connections; beyond that, accept waits (the kernel's backlog
 //   queues), so overload degrades into latency, not into failure;
 // - graceful shutdown: stop accepting, close idle connections, let in-flight requests finish
-//   until the deadline, then cancel what is left.
+//   until the deadline, then cancel what is left;
+// - TLS listeners (listen_tls) run the handshake inside the connection's task, as one more
+//   non-blocking read, under the context's handshake_timeout; then the same HTTP/1.1 code
+//   serves the TlsStream, and handlers see the session as Request::tls. A failed handshake is
+//   counted (ServerStats::tls_handshake_failures) and closes the connection.
 #pragma once
 
 #include <chrono>
@@ -44,6 +56,7 @@
 #include "strata/net/tcp_listener.hpp"
 #include "strata/rt/task.hpp"
 #include "strata/rt/time.hpp"
+#include "strata/tls/context.hpp"
 
 namespace strata::http {
 
@@ -68,8 +81,11 @@ struct ServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
   std::uint64_t requests = 0;
-  std::uint64_t bad_requests = 0;  // answered 4xx by the server itself (parse errors, limits)
-  std::uint64_t timeouts = 0;      // connections closed by a deadline
+  std::uint64_t bad_requests = 0;    // answered 4xx by the server itself (parse errors, limits)
+  std::uint64_t timeouts = 0;        // connections closed by a deadline
+  std::uint64_t tls_handshakes = 0;  // completed (full or resumed)
+  std::uint64_t tls_resumed = 0;     // of which resumed from a ticket
+  std::uint64_t tls_handshake_failures = 0;  // failed or timed out
 };
 
 namespace detail {
@@ -87,6 +103,10 @@ class Server {
 
   // The bound address (with the port the kernel picked for port 0).
   net::SocketAddr local_addr() const;
+
+  // Also serves TLS on `addr` with `ctx` (as many listeners as bind() made; call before
+  // serve()). Returns the bound address. A server may have any number of TLS addresses.
+  Result<net::SocketAddr> listen_tls(const net::SocketAddr& addr, tls::ServerContext ctx);
 
   // Accepts and serves connections until shutdown() has completed. Call once.
   Task<Result<void>> serve(std::shared_ptr<Service> service);

@@ -456,6 +456,7 @@ class ServerConnection {
     req.version = head.version_minor == 0 ? Version::http_1_0 : Version::http_1_1;
     req.set_target_view(head.target);
     req.peer = peer_;
+    if constexpr (requires { io_.tls_session(); }) req.tls = io_.tls_session();
     for (const HeaderField& f : head.headers) req.headers.append_view_unchecked(f.name, f.value);
     if (head.content_length && *head.content_length > ctx_.config->max_body_bytes) return 413;
     return 0;
