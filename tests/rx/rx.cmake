@@ -8,7 +8,7 @@ add_executable(rx_conformance rx/conformance/main.cpp rx/conformance/promise_run
   rx/conformance/observable_runner.cpp)
 target_link_libraries(rx_conformance PRIVATE strata::strata strata_build_flags)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-foreach(kind promise)
+foreach(kind promise observable)
   add_test(NAME rx_conformance_${kind}
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/rx/conformance/check.sh $<TARGET_FILE:rx_conformance>
       ${Python3_EXECUTABLE} ${kind} ${CMAKE_CURRENT_SOURCE_DIR}/rx/conformance)

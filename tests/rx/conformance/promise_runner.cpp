@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "json_values.hpp"
 #include "runner.hpp"
 #include "strata/rt.hpp"
 #include "strata/rx/promise.hpp"
@@ -67,50 +68,6 @@ V norm_reason(const std::exception_ptr& e) {
     o["error"] = "unknown";
     return o;
   }
-}
-
-// JavaScript's String(x) for the values the DSL produces.
-std::string js_string(const V& v) {
-  switch (v.kind()) {
-    case json::kind::string:
-      return std::string(v.as_string());
-    case json::kind::int64:
-      return std::to_string(v.as_int64());
-    case json::kind::uint64:
-      return std::to_string(v.as_uint64());
-    case json::kind::double_: {
-      double d = v.as_double();
-      if (d == static_cast<double>(static_cast<std::int64_t>(d)))
-        return std::to_string(static_cast<std::int64_t>(d));
-      return json::serialize(v);
-    }
-    case json::kind::bool_:
-      return v.as_bool() ? "true" : "false";
-    case json::kind::null:
-      return "null";
-    case json::kind::array: {
-      std::string s;
-      bool first = true;
-      for (auto& x : v.as_array()) {
-        if (!first) s += ",";
-        first = false;
-        if (!x.is_null()) s += js_string(x);
-      }
-      return s;
-    }
-    case json::kind::object:
-      return "[object Object]";
-  }
-  return "";
-}
-
-// JavaScript's `a + b` for numbers and strings.
-V js_add(const V& a, const V& b) {
-  if (a.is_number() && b.is_number()) {
-    if (a.is_int64() && b.is_int64()) return a.as_int64() + b.as_int64();
-    return a.to_number<double>() + b.to_number<double>();
-  }
-  return json::string(js_string(a) + js_string(b));
 }
 
 struct Self {
