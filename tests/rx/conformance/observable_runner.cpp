@@ -98,6 +98,19 @@ std::function<V(const V&, const V&)> acc_of(const json::object& spec) {
   throw Unsupported("unknown accumulator " + fn);
 }
 
+// A scripted event {"next": v} / {"error": e} / {"complete": true} delivered to a subscriber or
+// a subject.
+template <class S>
+void deliver(const S& s, const json::object& o) {
+  if (auto* n = o.if_contains("next")) {
+    s.next(*n);
+  } else if (auto* e = o.if_contains("error")) {
+    s.error(make_reason(*e));
+  } else if (o.contains("complete")) {
+    s.complete();
+  }
+}
+
 using AnySubject = std::variant<Subject<V>, BehaviorSubject<V>, ReplaySubject<V>, AsyncSubject<V>>;
 
 Obs as_json(const Observable<std::vector<V>>& o) {
@@ -123,15 +136,7 @@ struct Ctx {
       std::vector<Subscription> actions;
       for (auto& ev : events) {
         auto& o = ev.as_object();
-        actions.push_back(sch_->schedule(duration_of(field(o, "t")), [s, o] {
-          if (auto* n = o.if_contains("next")) {
-            s.next(*n);
-          } else if (auto* e = o.if_contains("error")) {
-            s.error(make_reason(*e));
-          } else if (o.contains("complete")) {
-            s.complete();
-          }
-        }));
+        actions.push_back(sch_->schedule(duration_of(field(o, "t")), [s, o] { deliver(s, o); }));
       }
       s.add([actions] {
         for (auto& a : actions) a.unsubscribe();
@@ -317,19 +322,8 @@ json::object run_observable_scenario(const json::object& scenario) {
       if (auto* script = def.if_contains("script")) {
         for (auto& ev : script->as_array()) {
           auto& o = ev.as_object();
-          sch->schedule(duration_of(field(o, "t")), [subj, o] {
-            std::visit(
-                [&](auto& s) {
-                  if (auto* n = o.if_contains("next")) {
-                    s.next(*n);
-                  } else if (auto* e = o.if_contains("error")) {
-                    s.error(make_reason(*e));
-                  } else if (o.contains("complete")) {
-                    s.complete();
-                  }
-                },
-                subj);
-          });
+          sch->schedule(duration_of(field(o, "t")),
+                        [subj, o] { std::visit([&](auto& x) { deliver(x, o); }, subj); });
         }
       }
     }
