@@ -7,6 +7,7 @@
 #include "strata/rt/future.hpp"
 #include "strata/rt/join.hpp"
 #include "strata/rt/join_handle.hpp"
+#include "strata/rt/microtask.hpp"
 #include "strata/rt/poll.hpp"
 #include "strata/rt/reactor.hpp"
 #include "strata/rt/runtime.hpp"

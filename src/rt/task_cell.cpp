@@ -4,6 +4,8 @@
 #include <cassert>
 #include <mutex>
 
+#include "strata/rt/microtask.hpp"
+
 namespace strata::detail {
 
 namespace {
@@ -100,6 +102,8 @@ RunResult task_run(TaskHeader* t) noexcept {
   Context cx(waker);
   bool done = t->vtable->poll(t, cx);
   waker.forget();
+  // Jobs the poll queued (Promise reactions) run now, while this task cannot run elsewhere.
+  drain_microtasks();
   if (done) {
     complete(t);
     return RunResult::complete;

@@ -1,0 +1,83 @@
+// The runtime scheduler and the virtual-time TestScheduler (see strata/rx/scheduler.hpp).
+#include "strata/rx/scheduler.hpp"
+
+#include "strata/rt/runtime.hpp"
+
+namespace strata::rx {
+
+namespace {
+
+class RuntimeScheduler final : public Scheduler {
+ public:
+  Duration now() const override { return Clock::now() - epoch_; }
+
+  Subscription schedule(Duration delay, std::function<void()> work) override {
+    auto entry = std::make_shared<Entry>(std::move(work));
+    auto handle = std::make_shared<JoinHandle<void>>(spawn(run_later(delay, entry)));
+    Subscription s;
+    s.add([entry, handle] {
+      entry->cancelled = true;
+      handle->abort();
+    });
+    return s;
+  }
+
+ private:
+  struct Entry {
+    explicit Entry(std::function<void()> w) : work(std::move(w)) {}
+    std::function<void()> work;
+    bool cancelled = false;
+  };
+
+  static Task<void> run_later(Duration delay, std::shared_ptr<Entry> entry) {
+    if (delay > Duration::zero()) co_await sleep(delay);
+    if (!entry->cancelled) {
+      entry->cancelled = true;
+      auto work = std::move(entry->work);
+      work();
+    }
+  }
+
+  Instant epoch_ = Clock::now();
+};
+
+}  // namespace
+
+SchedulerRef runtime_scheduler() {
+  return std::make_shared<RuntimeScheduler>();
+}
+
+Subscription TestScheduler::schedule(Duration delay, std::function<void()> work) {
+  if (delay < Duration::zero()) delay = Duration::zero();
+  Key key{now_ + delay, seq_++};
+  queue_->emplace(key, std::move(work));
+  Subscription s;
+  s.add([q = std::weak_ptr<Queue>(queue_), key] {
+    if (auto queue = q.lock()) queue->erase(key);
+  });
+  return s;
+}
+
+bool TestScheduler::run_next(Duration limit) {
+  if (queue_->empty()) return false;
+  auto it = queue_->begin();
+  if (it->first.first > limit) return false;
+  now_ = it->first.first;
+  auto work = std::move(it->second);
+  queue_->erase(it);
+  work();
+  return true;
+}
+
+void TestScheduler::advance_to(Duration t) {
+  while (run_next(t)) {
+  }
+  if (t > now_) now_ = t;
+}
+
+void TestScheduler::flush(Duration max_time) {
+  while (run_next(max_time)) {
+  }
+}
+
+}  // namespace strata::rx
