@@ -1,4 +1,4 @@
-// Helpers shared by the HTTP/1.1 fuzz drivers (fuzz/h1_*.cpp): a checker that aborts with the
+// Helpers shared by the fuzz drivers (fuzz/*.cpp): a checker that aborts with the
 // failing input, view and character-class predicates, and a split point derived from the input.
 // Not a target itself: fuzz/CMakeLists.txt builds only fuzz/*.cpp.
 //
