@@ -4,5 +4,5 @@
 #include "strata/http.hpp"
 #include "strata/io.hpp"
 #include "strata/net.hpp"
-#include "strata/tls.hpp"
 #include "strata/rt.hpp"
+#include "strata/tls.hpp"
