@@ -60,11 +60,12 @@
 // protocol_version, ...), never a fallback to plaintext. http and https to the same host:port
 // are different origins and different pooled connections.
 //
-//   http::ClientConfig cfg;
-//   cfg.tls.ca_file = "internal-ca.pem";       // trust this CA too (system store kept)
-//   cfg.tls.identity = *tls::Identity::from_pem_files("me.pem", "me.key");  // mutual TLS
-//   http::Client client(cfg);
-//   auto r = co_await client.get("https://internal.example:8443/status").send();
+//   http::ClientConfig config;
+//   config.tls.ca_file = "internal-ca.pem";    // trust this CA too (system store kept)
+//   config.tls.identity = *tls::Identity::from_pem_files("me.pem", "me.key");  // mutual TLS
+//   http::Client internal(config);
+//   auto status = co_await internal.get("https://internal.example:8443/status").send();
+//   if (!status) co_return fail(status.error());  // tls::TlsErrc::unknown_ca, name_mismatch, ...
 //
 // Reuse and stale connections: idle connections are reused per origin (scheme, host, port;
 // LIFO, at most max_idle_per_host, closed after pool_idle_timeout). On checkout an idle
