@@ -74,8 +74,8 @@ class ClientStream {
   }
 
   // Writes all of `bytes` now if the socket takes them at once; false otherwise (some may have
-  // been written). Plain TCP only: over TLS it is always false (a record cannot be half-sent
-  // and the rest kept for later without the session's own buffer, so the caller closes).
+  // been written). Plain TCP only: TlsStream has no non-blocking write (its poll_write would
+  // register this task's waker), so over TLS it is always false and the caller closes.
   bool try_write_all(io::ConstBuffer bytes) {
     net::TcpStream* tcp = std::get_if<0>(&s_);
     if (!tcp) return false;

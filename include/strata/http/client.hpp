@@ -45,9 +45,9 @@
 // write that fails because the server closed (EPIPE, ECONNRESET) still returns the response the
 // server sent before closing. A connection whose request body was cut short is never reused; one
 // whose body was never sent is reused only when the body was chunked (the client ends it with an
-// empty last chunk) and the response allows keep-alive; a Content-Length body's connection is
-// closed (as Go does). The exchange stays one task: the write and the read readiness of the
-// socket are polled together.
+// empty last chunk; plain http only, over TLS it is closed) and the response allows keep-alive;
+// a Content-Length body's connection is closed (as Go does). The exchange stays one task: the write
+// and the read readiness of the socket are polled together.
 //
 // HTTPS (ClientConfig::tls): an https:// URL connects over TLS (strata/tls) with the client's
 // one tls::ClientContext, made from ClientConfig::tls on the first https request (or given
@@ -197,7 +197,8 @@ struct ClientConfig {
 // Counters of one Client (and its copies).
 struct ClientStats {
   std::uint64_t requests = 0;            // exchanges sent (redirects and retries count)
-  std::uint64_t connections_opened = 0;  // new TCP connections (https: with a TLS handshake)
+  std::uint64_t connections_opened = 0;  // new TCP connections (https: counted before the
+                                         // handshake, so a failed one counts too)
   std::uint64_t connections_reused = 0;  // exchanges sent on a pooled connection
   std::uint64_t stale_retries = 0;       // retries after a reused connection failed
 };
