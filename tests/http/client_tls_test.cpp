@@ -62,7 +62,7 @@ class ClientTls : public ::testing::Test {
         "  server {\n    listen 127.0.0.1:" + std::to_string(p.plain) + ";\n" +
         "    location /upstream { return 200 \"upstream $request_method $content_length\"; }\n" +
         "    location /hop { return 302 " + tls_base + "/final; }\n  }\n";
-    conf += listen(p.ok, "server") +
+    conf += listen(p.ok, "server") + "    listen [::1]:" + std::to_string(p.ok) + " ssl;\n" +
             "    add_header X-Reused $ssl_session_reused always;\n"
             "    add_header X-Proto $ssl_protocol always;\n"
             "    location /post { proxy_pass " +
@@ -119,8 +119,8 @@ Task<void> expect_tls_error(http::ClientConfig cfg, std::string url, TlsErrc wan
 
 Task<void> get_post_and_keep_alive(Ports p) {
   http::Client client(test_ca());
-  // By name (SNI "localhost", DNS SAN) and by IP literal (IP SAN).
-  for (const char* host : {"localhost", "127.0.0.1"}) {
+  // By name (SNI "localhost", DNS SAN) and by IP literals (IP SANs; no brackets in the name).
+  for (const char* host : {"localhost", "127.0.0.1", "[::1]"}) {
     http::Client fresh(test_ca());
     auto r = co_await fresh.get(https(p.ok, "/index.html", host)).send();
     CO_ASSERT_OK(r);
