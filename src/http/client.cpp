@@ -16,11 +16,9 @@ class ClientCategory final : public std::error_category {
   std::string message(int c) const override {
     switch (static_cast<ClientErrc>(c)) {
       case ClientErrc::invalid_url:
-        return "not an absolute http URL";
+        return "not an absolute http(s) URL";
       case ClientErrc::unsupported_scheme:
-        return "unsupported URL scheme (only http)";
-      case ClientErrc::tls_unavailable:
-        return "https is not available yet: Strata has no TLS layer";
+        return "unsupported URL scheme (only http and https)";
       case ClientErrc::too_many_redirects:
         return "too many redirects";
       case ClientErrc::invalid_redirect:
@@ -171,33 +169,49 @@ namespace detail {
 ClientShared::ClientShared(ClientConfig c)
     : config(std::move(c)),
       opened(std::make_shared<std::atomic<std::uint64_t>>(0)),
-      pool(ConnManager{config.connect_timeout, opened}, [this] {
-        net::KeyedPoolConfig k;
-        k.per_key.max_size = std::max<std::size_t>(config.max_connections_per_host, 1);
-        k.per_key.max_idle = config.max_idle_per_host;
-        k.per_key.idle_timeout = config.pool_idle_timeout;
-        k.per_key.acquire_timeout = config.pool_acquire_timeout;
-        k.max_total = std::max<std::size_t>(config.max_connections_total, 1);
-        return k;
-      }()) {}
+      pool(ConnManager{config.connect_timeout, opened,
+                       std::make_shared<TlsContextCell>(config.tls, config.tls_context)},
+           [this] {
+             net::KeyedPoolConfig k;
+             k.per_key.max_size = std::max<std::size_t>(config.max_connections_per_host, 1);
+             k.per_key.max_idle = config.max_idle_per_host;
+             k.per_key.idle_timeout = config.pool_idle_timeout;
+             k.per_key.acquire_timeout = config.pool_acquire_timeout;
+             k.max_total = std::max<std::size_t>(config.max_connections_total, 1);
+             return k;
+           }()) {}
+
+Result<tls::ClientContext> TlsContextCell::get() {
+  std::call_once(once_, [this] {
+    if (ctx_) return;
+    Result<tls::ClientContext> made = tls::ClientContext::create(config_);
+    if (made) {
+      ctx_ = std::move(*made);
+    } else {
+      error_ = std::move(made).error();
+    }
+  });
+  if (ctx_) return *ctx_;
+  return std::unexpected(*error_);
+}
 
 Result<Target> parse_target(std::string_view url) {
   Result<Uri> u = Uri::parse(url);
   if (!u) return fail(Error(u.error().code(), "http url " + std::string(url)));
   Target t;
   t.scheme = lower(u->scheme());
-  if (t.scheme == "https")
-    return detail::fail_client(ClientErrc::tls_unavailable, "http url " + std::string(url));
-  if (t.scheme != "http")
+  if (t.scheme != "http" && t.scheme != "https")
     return detail::fail_client(ClientErrc::unsupported_scheme, "http url " + std::string(url));
+  t.tls = t.scheme == "https";
+  const std::uint16_t default_port = t.tls ? 443 : 80;
   if (u->has_userinfo() || u->host().empty()) {
     return detail::fail_client(ClientErrc::invalid_url, "http url " + std::string(url));
   }
   t.url = std::string(url);
   t.host = lower(u->host());
-  t.port = u->port().value_or(80);
+  t.port = u->port().value_or(default_port);
   t.authority = t.host + ":" + std::to_string(t.port);
-  t.host_header = t.port == 80 ? t.host : t.authority;
+  t.host_header = t.port == default_port ? t.host : t.authority;
   if (u->path().empty()) {
     t.path_and_query = "/";
     if (u->has_query()) {

@@ -8,15 +8,18 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "client_stream.hpp"
 #include "strata/http/client.hpp"
 #include "strata/http/h1/chunked.hpp"
 #include "strata/http/h1/parser.hpp"
 #include "strata/net/pool.hpp"
 #include "strata/net/tcp_stream.hpp"
+#include "strata/tls/context.hpp"
 
 namespace strata::http::detail {
 
@@ -65,27 +68,46 @@ class ReadBuf {
   std::size_t cap_ = 0, begin_ = 0, end_ = 0;
 };
 
-// One pooled HTTP/1.1 connection: the socket, its read buffer (kept across responses: an idle
-// client connection is cheap next to the request it will carry) and the head being written.
+// One pooled HTTP/1.1 connection: the stream (TCP or TLS), its read buffer (kept across
+// responses: an idle client connection is cheap next to the request it will carry) and the
+// head being written.
 struct ClientConn {
-  explicit ClientConn(net::TcpStream s) noexcept : stream(std::move(s)) {}
-  net::TcpStream stream;
+  explicit ClientConn(ClientStream s) noexcept : stream(std::move(s)) {}
+  ClientStream stream;
   ReadBuf in;
   std::string out;
   std::uint64_t exchanges = 0;  // requests sent on it (0: fresh from connect)
 };
 
 // Pool key: the runtime (its scheduler: one per runtime, shared by its workers) whose reactors
-// own the sockets, and "host:port".
+// own the sockets, and the origin: "host:port" and whether it is https.
 struct ConnKey {
   const void* runtime = nullptr;
   std::string authority;
+  bool tls = false;
   friend bool operator==(const ConnKey&, const ConnKey&) = default;
 };
 struct ConnKeyHash {
   std::size_t operator()(const ConnKey& k) const noexcept {
-    return std::hash<std::string>()(k.authority) ^ (std::hash<const void*>()(k.runtime) << 1);
+    return std::hash<std::string>()(k.authority) ^ (std::hash<const void*>()(k.runtime) << 1) ^
+           static_cast<std::size_t>(k.tls);
   }
+};
+
+// The Client's TLS context, made once on first use (a plain-http Client never loads the CA
+// store) and shared by all its connections; or the one the configuration gave.
+class TlsContextCell {
+ public:
+  TlsContextCell(tls::ClientConfig config, std::optional<tls::ClientContext> given)
+      : config_(std::move(config)), ctx_(std::move(given)) {}
+  // The context, or why it cannot be made (tls::TlsErrc::invalid_config).
+  Result<tls::ClientContext> get();
+
+ private:
+  std::once_flag once_;
+  tls::ClientConfig config_;
+  std::optional<tls::ClientContext> ctx_;
+  std::optional<Error> error_;
 };
 
 // Makes and checks connections for the KeyedPool.
@@ -93,7 +115,9 @@ struct ConnManager {
   using Object = ClientConn;
   Duration connect_timeout;
   std::shared_ptr<std::atomic<std::uint64_t>> opened;
-  // Resolves the key's host (net::resolve via net::connect) and connects.
+  std::shared_ptr<TlsContextCell> tls;
+  // Resolves the key's host (net::resolve via net::connect), connects and, for https, runs the
+  // TLS handshake.
   Task<Result<ClientConn>> create(const ConnKey& key);
   // The stale check on checkout: a healthy idle connection has nothing to read (EAGAIN).
   bool recycle(const ConnKey& key, ClientConn& c);
@@ -110,19 +134,20 @@ struct ClientShared {
   std::atomic<std::uint64_t> requests{0}, reused{0}, stale_retries{0};
 };
 
-// An absolute http URL split for sending.
+// An absolute http(s) URL split for sending.
 struct Target {
   std::string url;     // the whole URL as given
-  std::string scheme;  // lower case
+  std::string scheme;  // lower case: "http" or "https"
   std::string host;    // as written (IPv6 in brackets), lower case
   std::uint16_t port = 80;
-  std::string authority;       // "host:port" (the pool key)
+  bool tls = false;            // https
+  std::string authority;       // "host:port" (the pool key, with tls; the TLS session cache key)
   std::string host_header;     // "host" or "host:port" when the port is not the default
   std::string path_and_query;  // "/p?q" ("/" when the path is empty)
 };
 
-// Parses an absolute http URL. Errors: UriErrc, ClientErrc::{invalid_url, unsupported_scheme,
-// tls_unavailable}.
+// Parses an absolute http(s) URL. Errors: UriErrc, ClientErrc::{invalid_url,
+// unsupported_scheme}.
 Result<Target> parse_target(std::string_view url);
 // Resolves a Location value against the URL it was received for (RFC 3986 §5.2).
 Result<std::string> resolve_reference(const Target& base, std::string_view location);

@@ -298,11 +298,26 @@ struct WritingWhileReading {
   }
 };
 
-// Writes all of `data`; each write must make progress within `d` (zero: no limit).
-Task<Result<void>> write_all(net::TcpStream& s, std::string_view data, Duration d) {
-  io::ConstBuffer part = io::as_bytes(data);
-  Result<void> w = co_await h1::write_parts(s, std::span<io::ConstBuffer>(&part, 1), d);
+// Writes out what a TLS stream still keeps (ciphertext the socket did not take at once), so
+// that a request is on the wire before its response is awaited; within `d` (zero: no limit).
+Task<Result<void>> flush_tls(ClientStream& s, Duration d) {
+  if (d <= Duration::zero()) co_return co_await io::flush(s);
+  Result<Result<void>> f = co_await timeout(d, io::flush(s));
+  if (!f) co_return fail(Error(Errc::timed_out, "http write"));
+  co_return std::move(*f);
+}
+
+// Writes every byte of `parts`, then flushes; each step must make progress within `d`.
+Task<Result<void>> write_out(ClientStream& s, std::span<io::ConstBuffer> parts, Duration d) {
+  Result<void> w = co_await h1::write_parts(s, parts, d);
+  if (w && s.is_tls()) w = co_await flush_tls(s, d);
   co_return request_write_error(std::move(w));
+}
+
+// Writes all of `data` (see write_out).
+Task<Result<void>> write_all(ClientStream& s, std::string_view data, Duration d) {
+  io::ConstBuffer part = io::as_bytes(data);
+  co_return co_await write_out(s, std::span<io::ConstBuffer>(&part, 1), d);
 }
 
 // Writes the head in c.out and the body per `f`. Whole bytes are not consumed (replayable).
@@ -315,8 +330,7 @@ Task<Result<void>> write_request(ClientConn& c, Request& req, const h1::Framing&
       co_return co_await write_all(c.stream, c.out, d);
     }
     io::ConstBuffer parts[2] = {io::as_bytes(c.out), io::as_bytes(bytes)};
-    Result<void> w = co_await h1::write_parts(c.stream, std::span<io::ConstBuffer>(parts), d);
-    co_return request_write_error(std::move(w));
+    co_return co_await write_out(c.stream, std::span<io::ConstBuffer>(parts), d);
   }
   // A stream or a file: the head, then each chunk as it comes (one writev per chunk).
   Result<void> w = co_await write_all(c.stream, c.out, d);
@@ -324,7 +338,7 @@ Task<Result<void>> write_request(ClientConn& c, Request& req, const h1::Framing&
   c.out.clear();
   std::uint64_t sent = 0;
   w = co_await h1::write_stream_body(c.stream, c.out, req.body, f, d, sent);
-  if (w && !c.out.empty()) w = co_await write_all(c.stream, c.out, d);
+  if (w) w = co_await write_all(c.stream, c.out, d);  // the last chunk; flushes
   co_return request_write_error(std::move(w));
 }
 
@@ -335,10 +349,12 @@ bool asks_close(const Headers& h) {
   return false;
 }
 
-// Errors after which a fresh connection may succeed where a reused one failed.
+// Errors after which a fresh connection may succeed where a reused one failed (a TLS server
+// that closes without close_notify makes the read fail with unexpected_eof).
 bool is_connection_loss(const Error& e) {
   return e == ClientErrc::connection_closed || e == std::errc::connection_reset ||
-         e == std::errc::broken_pipe || e == std::errc::connection_aborted;
+         e == std::errc::broken_pipe || e == std::errc::connection_aborted ||
+         e == tls::TlsErrc::unexpected_eof;
 }
 
 // Whether a caller-set Expect field asks for 100-continue.
@@ -374,15 +390,37 @@ enum class BodySent : std::uint8_t {
 // After a final response to a request whose body was never sent: a chunked body can still end
 // the message cleanly (an empty last chunk), so the connection may stay; a Content-Length one
 // cannot (the server may wait for, or discard, the announced bytes), so it closes. The last
-// chunk goes out only if the socket takes it at once.
+// chunk goes out only if the socket takes it at once (plain TCP; over TLS the connection
+// closes).
 bool end_unsent_body(ClientConn& c, const h1::Framing& f) {
   if (f.kind != h1::Framing::Kind::chunked) return false;
-  Result<std::size_t> n = c.stream.try_write(io::as_bytes(h1::last_chunk));
-  return n && *n == h1::last_chunk.size();
+  return c.stream.try_write_all(io::as_bytes(h1::last_chunk));
 }
 
-Task<Result<ClientConn>> connect_conn(std::string authority, Duration timeout,
-                                      std::shared_ptr<std::atomic<std::uint64_t>> opened) {
+// The TLS handshake of an https connection: the server name (SNI and verification) is the
+// URL's host, without the brackets of an IPv6 literal; sessions are cached per "host:port".
+Task<Result<ClientStream>> start_tls(TlsContextCell& cell, std::string_view authority,
+                                     std::size_t colon, net::TcpStream tcp) {
+  Result<tls::ClientContext> ctx = cell.get();
+  if (!ctx) co_return std::unexpected(std::move(ctx).error());
+  std::string_view host = authority.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  Result<tls::TlsStream<net::TcpStream>> s =
+      co_await tls::connect(*ctx, host, std::move(tcp), authority);
+  if (!s) co_return std::unexpected(std::move(s).error());
+  const std::string_view alpn = s->session().alpn();
+  if (!alpn.empty() && alpn != "http/1.1") {
+    co_return fail(Error(make_error_code(tls::TlsErrc::no_application_protocol),
+                         "https: the server chose a protocol other than http/1.1"));
+  }
+  co_return ClientStream(std::move(*s));
+}
+
+Task<Result<ClientConn>> connect_conn(ConnKey key, Duration timeout,
+                                      std::shared_ptr<std::atomic<std::uint64_t>> opened,
+                                      std::shared_ptr<TlsContextCell> tls) {
+  const std::string& authority = key.authority;
   const std::size_t colon = authority.rfind(':');
   std::uint16_t port = 0;
   const char* first = authority.data() + colon + 1;
@@ -396,21 +434,20 @@ Task<Result<ClientConn>> connect_conn(std::string authority, Duration timeout,
   if (!s) co_return std::unexpected(std::move(s).error());
   (void)s->set_nodelay(true);  // a request head and a small body go out in one write anyway
   opened->fetch_add(1, std::memory_order_relaxed);
-  co_return ClientConn(std::move(*s));
+  if (!key.tls) co_return ClientConn(ClientStream(std::move(*s)));
+  Result<ClientStream> t = co_await start_tls(*tls, authority, colon, std::move(*s));
+  if (!t) co_return std::unexpected(std::move(t).error());
+  co_return ClientConn(std::move(*t));
 }
 
 }  // namespace
 
 Task<Result<ClientConn>> ConnManager::create(const ConnKey& key) {
-  return connect_conn(key.authority, connect_timeout, opened);
+  return connect_conn(key, connect_timeout, opened, tls);
 }
 
 bool ConnManager::recycle(const ConnKey&, ClientConn& c) {
-  if (!c.in.empty()) return false;
-  std::byte probe[1];
-  Result<std::size_t> r = c.stream.try_read(probe);
-  // Would block: open and quiet. EOF, an error or stray bytes: the server is done with it.
-  return !r && r.error() == std::errc::operation_would_block;
+  return c.in.empty() && c.stream.idle_and_open();
 }
 
 Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Target& t,
@@ -420,6 +457,7 @@ Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Tar
   ConnKey key;
   key.runtime = rt ? static_cast<const void*>(rt->scheduler) : nullptr;
   key.authority = t.authority;
+  key.tls = t.tls;
   Result<ConnLease> acquired = co_await sh->pool.acquire(key);
   if (!acquired) co_return Attempt(std::unexpected(std::move(acquired).error()));
   ExchangeLease lease(std::move(*acquired));

@@ -1,5 +1,6 @@
-// http::Client: an HTTP/1.1 client with keep-alive connection pooling, redirects, timeouts and
-// streamed bodies in both directions (like Go's http.Client, reqwest, or hyper's pooled client).
+// http::Client: an HTTP/1.1 client over TCP and TLS (http:// and https://) with keep-alive
+// connection pooling, redirects, timeouts and streamed bodies in both directions (like Go's
+// http.Client, reqwest, or hyper's pooled client).
 //
 //   http::Client client;                                    // or Client(ClientConfig{...})
 //   Result<http::Response> r = co_await client.get("http://127.0.0.1:8080/users")
@@ -21,7 +22,7 @@
 // pick between builders outside a co_await, `auto b = c ? x.get(u) : x.post(u);`, not inside
 // one: a `?:` temporary inside `co_await` is destroyed twice.)
 // A connection belongs to the runtime that opened it (its socket is registered there), so the
-// pool is keyed by runtime and host:port; drop every copy of a Client (and every Response body
+// pool is keyed by runtime and origin; drop every copy of a Client (and every Response body
 // still streaming) before that runtime is destroyed.
 //
 // Responses: send() completes when the response head has arrived. The body is a BodyStream that
@@ -44,16 +45,35 @@
 // write that fails because the server closed (EPIPE, ECONNRESET) still returns the response the
 // server sent before closing. A connection whose request body was cut short is never reused; one
 // whose body was never sent is reused only when the body was chunked (the client ends it with an
-// empty last chunk) and the response allows keep-alive; a Content-Length body's connection is
-// closed (as Go does). The exchange stays one task: the write and the read readiness of the
-// socket are polled together.
+// empty last chunk; plain http only, over TLS it is closed) and the response allows keep-alive;
+// a Content-Length body's connection is closed (as Go does). The exchange stays one task: the write
+// and the read readiness of the socket are polled together.
 //
-// Reuse and stale connections: idle connections are reused per host:port (LIFO, at most
-// max_idle_per_host, closed after pool_idle_timeout). On checkout an idle connection is probed
-// with a non-blocking read: EOF, an error or unexpected bytes mean the server closed it, and it is
-// replaced. A request on a reused connection that fails before any response byte arrives (the
-// server closed it in the same instant) is retried once on a new connection when the method is
-// idempotent and the body replayable (empty or whole bytes).
+// HTTPS (ClientConfig::tls): an https:// URL connects over TLS (strata/tls) with the client's
+// one tls::ClientContext, made from ClientConfig::tls on the first https request (or given
+// ready as ClientConfig::tls_context) and shared by every connection and copy of the Client.
+// The server's certificate is verified against the system CA store by default, for the URL's
+// host: a DNS name (also sent as SNI) or an IP literal (checked against the certificate's IP
+// entries). TLS sessions are cached per "host:port", so a second connection to an origin
+// resumes (no certificate check, no signature). A failure is the TLS layer's typed error
+// (tls::TlsErrc::unknown_ca, name_mismatch, certificate_expired, handshake_timeout,
+// protocol_version, ...), never a fallback to plaintext. http and https to the same host:port
+// are different origins and different pooled connections.
+//
+//   http::ClientConfig config;
+//   config.tls.ca_file = "internal-ca.pem";    // trust this CA too (system store kept)
+//   config.tls.identity = *tls::Identity::from_pem_files("me.pem", "me.key");  // mutual TLS
+//   http::Client internal(config);
+//   auto status = co_await internal.get("https://internal.example:8443/status").send();
+//   if (!status) co_return fail(status.error());  // tls::TlsErrc::unknown_ca, name_mismatch, ...
+//
+// Reuse and stale connections: idle connections are reused per origin (scheme, host, port;
+// LIFO, at most max_idle_per_host, closed after pool_idle_timeout). On checkout an idle
+// connection is probed with a non-blocking read: EOF, an error or unexpected bytes (over TLS:
+// also a record already buffered) mean the server closed it, and it is replaced. A request on a
+// reused connection that fails before any response byte arrives (the server closed it in the same
+// instant) is retried once on a new connection when the method is idempotent and the body
+// replayable (empty or whole bytes).
 //
 // Redirects (follow_redirects, at most max_redirects, then ClientErrc::too_many_redirects):
 // 301/302/303 become GET without a body (HEAD stays HEAD); 307/308 keep the method and the body
@@ -64,8 +84,8 @@
 // Errors (Error::code()): ClientErrc below; h1::ParseError for a malformed response head or
 // chunked body; Errc::timed_out (connect, request deadline, read/write stall); errno codes from
 // the socket (std::errc::connection_refused, ...); net::DnsErrc from name resolution;
-// std::errc::message_size for a body over max_body_bytes; UriErrc for an unparsable URL.
-// https:// URLs fail with ClientErrc::tls_unavailable until Strata's TLS layer exists.
+// tls::TlsErrc from the TLS handshake and records (https); std::errc::message_size for a body
+// over max_body_bytes; UriErrc for an unparsable URL.
 #pragma once
 
 #include <chrono>
@@ -86,18 +106,20 @@
 #include "strata/rt/error.hpp"
 #include "strata/rt/task.hpp"
 #include "strata/rt/time.hpp"
+#include "strata/tls/config.hpp"
+#include "strata/tls/context.hpp"
 
 namespace strata::http {
 
 // Client failures that are not I/O, DNS, timeout or parse errors.
 enum class ClientErrc {
-  invalid_url = 1,       // not an absolute http URL (or userinfo in it, which is not supported)
-  unsupported_scheme,    // a scheme other than http / https
-  tls_unavailable,       // https: TLS is not available in Strata yet
-  too_many_redirects,    // more than ClientConfig::max_redirects redirects
-  invalid_redirect,      // a redirect's Location cannot be resolved to a URL
-  connection_closed,     // the server closed the connection before the response was complete
-  body_length_mismatch,  // a streamed request body ended before (or ran past) its Content-Length
+  invalid_url = 1,     // not an absolute http(s) URL (or userinfo in it, not supported)
+  unsupported_scheme,  // a scheme other than http / https
+  // 3 was tls_unavailable (https before Strata had TLS): retired, not reused.
+  too_many_redirects = 4,  // more than ClientConfig::max_redirects redirects
+  invalid_redirect,        // a redirect's Location cannot be resolved to a URL
+  connection_closed,       // the server closed the connection before the response was complete
+  body_length_mismatch,    // a streamed request body ended before (or ran past) its Content-Length
 };
 
 }  // namespace strata::http
@@ -116,20 +138,37 @@ inline bool operator==(const Error& e, ClientErrc c) noexcept {
   return e.code() == make_error_code(c);
 }
 
+// The TLS configuration an http::Client starts from: tls::ClientConfig's safe defaults
+// (verification on, the system CA store, TLS 1.2 and 1.3, resumption) with ALPN "http/1.1".
+inline tls::ClientConfig default_client_tls() {
+  tls::ClientConfig c;
+  c.alpn = {"http/1.1"};
+  return c;
+}
+
 // How a Client connects, waits, pools and follows. Durations of zero mean "no limit".
 struct ClientConfig {
-  // Resolving the host and connecting (Happy Eyeballs over its addresses).
+  // Resolving the host and connecting (Happy Eyeballs over its addresses). The TLS handshake
+  // that follows for https has its own limit, tls.handshake_timeout (10 s by default).
   Duration connect_timeout = std::chrono::seconds(10);
+  // HTTPS: the client's TLS context is made from this on the first https request (an unusable
+  // setting, e.g. an unreadable ca_file, fails that request with tls::TlsErrc::invalid_config).
+  // Its ALPN must offer "http/1.1" only (a server that picks another protocol fails the
+  // connection with tls::TlsErrc::no_application_protocol).
+  tls::ClientConfig tls = default_client_tls();
+  // A context made by the caller, used instead of `tls` when set: to share one session cache
+  // between Clients, or to check the configuration before the first request.
+  std::optional<tls::ClientContext> tls_context;
   // The whole exchange: connecting, sending, the response head, redirects and reading the body.
   Duration request_timeout = Duration::zero();
   // Each read (head or body) must make progress within this.
   Duration read_timeout = std::chrono::seconds(30);
   // Each write of the request must make progress within this.
   Duration write_timeout = std::chrono::seconds(30);
-  // Pooled idle connections: how many per host:port, and how long they may stay idle.
+  // Pooled idle connections: how many per origin, and how long they may stay idle.
   std::size_t max_idle_per_host = 16;
   Duration pool_idle_timeout = std::chrono::seconds(90);
-  // Open connections per host:port and in total; a request waits (up to pool_acquire_timeout)
+  // Open connections per origin and in total; a request waits (up to pool_acquire_timeout)
   // for a connection when the limit is reached.
   std::size_t max_connections_per_host = 64;
   std::size_t max_connections_total = 1024;
@@ -158,7 +197,8 @@ struct ClientConfig {
 // Counters of one Client (and its copies).
 struct ClientStats {
   std::uint64_t requests = 0;            // exchanges sent (redirects and retries count)
-  std::uint64_t connections_opened = 0;  // new TCP connections
+  std::uint64_t connections_opened = 0;  // new TCP connections (https: counted before the
+                                         // handshake, so a failed one counts too)
   std::uint64_t connections_reused = 0;  // exchanges sent on a pooled connection
   std::uint64_t stale_retries = 0;       // retries after a reused connection failed
 };
