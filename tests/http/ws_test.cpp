@@ -8,6 +8,7 @@
 
 #include "http_test_util.hpp"
 #include "strata/http/ws/client.hpp"
+#include "strata/http/ws/room.hpp"
 
 namespace strata::test {
 namespace {
@@ -42,6 +43,23 @@ Task<void> count_session(ws::WebSocket& s) {
   (void)co_await s.send_text(std::to_string(total) + " in " + std::to_string(chunks > 1 ? 2 : 1));
 }
 
+ws::Room& the_room() {
+  static ws::Room room(16);
+  return room;
+}
+
+// Forwards the room's frames in a task of its own while this one receives (and so answers
+// pings and the close handshake).
+Task<void> room_member(ws::WebSocket& s) {
+  JoinHandle<Result<void>> fwd = spawn(the_room().forward(s));
+  for (;;) {
+    Result<ws::Message> m = co_await s.receive();
+    if (!m) break;
+  }
+  fwd.abort();
+  (void)co_await fwd;
+}
+
 std::shared_ptr<http::Router> ws_router() {
   auto r = std::make_shared<http::Router>();
   r->get("/echo",
@@ -62,6 +80,10 @@ std::shared_ptr<http::Router> ws_router() {
       .get("/count",
            [](http::Request& req) -> Task<http::Response> {
              co_return ws::accept(req, count_session);
+           })
+      .get("/room",
+           [](http::Request& req) -> Task<http::Response> {
+             co_return ws::accept(req, room_member);
            })
       .get("/origin", [](http::Request& req) -> Task<http::Response> {
         ws::AcceptOptions o;
@@ -279,6 +301,31 @@ Task<void> refusals(net::SocketAddr addr) {
 }
 STRATA_TEST_ALL_FLAVOURS(WsServer, RefusesBadUpgradesWithTheRightStatus) {
   run(with_ws_server(refusals));
+}
+
+Task<void> room_fan_out(net::SocketAddr addr) {
+  std::vector<ws::WebSocket> members;
+  for (int i = 0; i < 3; ++i) {
+    ws::ClientOptions o;
+    o.deflate.enabled = i == 0;  // plain frames are valid under permessage-deflate too
+    Result<ws::WebSocket> c = co_await ws::connect(url(addr, "/room"), o);
+    CO_ASSERT_OK(c);
+    members.push_back(std::move(*c));
+  }
+  while (the_room().members() < 3) co_await sleep(2ms);
+  EXPECT_EQ(the_room().publish_text("one frame, three sockets"), 3u);
+  for (ws::WebSocket& m : members) {
+    Result<ws::Message> got = co_await m.receive();
+    CO_ASSERT_OK(got);
+    EXPECT_EQ(got->data, "one frame, three sockets");
+  }
+  for (ws::WebSocket& m : members) {
+    Result<void> c = co_await m.close();
+    EXPECT_TRUE(c);
+  }
+}
+STRATA_TEST_ALL_FLAVOURS(WsRoom, WritesOneEncodedFrameToEveryMember) {
+  run(with_ws_server(room_fan_out));
 }
 
 TEST(WsDeflate, NegotiatesParameters) {
