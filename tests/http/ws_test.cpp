@@ -328,6 +328,58 @@ STRATA_TEST_ALL_FLAVOURS(WsRoom, WritesOneEncodedFrameToEveryMember) {
   run(with_ws_server(room_fan_out));
 }
 
+// Strata's client against Node's `ws` server (npm; installed into /tmp on first use), echoing
+// with and without permessage-deflate. Fails with a message when node or the package is missing.
+Task<void> node_echo(std::uint16_t port) {
+  for (bool deflate : {false, true}) {
+    ws::ClientOptions o;
+    o.deflate.enabled = deflate;
+    Result<ws::WebSocket> c = co_await ws::connect("ws://127.0.0.1:" + std::to_string(port), o);
+    CO_ASSERT_OK(c);
+    EXPECT_EQ(c->deflate().enabled, deflate);
+    for (std::size_t size : {0u, 200u, 70000u, 1u << 20}) {
+      std::string text(size, 'q');
+      Result<void> s = co_await c->send_text(text);
+      CO_ASSERT_OK(s);
+      Result<ws::Message> m = co_await c->receive();
+      CO_ASSERT_OK(m);
+      EXPECT_TRUE(m->is_text());
+      EXPECT_TRUE(m->data == text) << size;
+    }
+    Result<void> cl = co_await c->close();
+    EXPECT_TRUE(cl);
+    std::optional<ws::CloseInfo> info = c->peer_close();
+    CO_ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->code, 1000);
+  }
+}
+
+TEST(WsNode, StrataClientAgainstNodeWsServer) {
+  const std::string dir = "/tmp/strata-ws-node";
+  int st = 0;
+  run("mkdir -p " + dir + " && cd " + dir +
+          " && (test -d node_modules/ws || npm install ws --no-audit --no-fund >/dev/null 2>&1)",
+      st);
+  ASSERT_EQ(st, 0) << "node/npm with the ws package is needed for this interop test";
+  const std::uint16_t port = static_cast<std::uint16_t>(20000 + ::getpid() % 20000);
+  const std::string js =
+      "const {WebSocketServer}=require('ws');const s=new WebSocketServer({port:" +
+      std::to_string(port) +
+      ",perMessageDeflate:true});s.on('connection',w=>w.on('message',(d,b)=>w.send(d,{binary:b})));"
+      "setTimeout(()=>process.exit(0),20000);";
+  std::string pid = run("cd " + dir + " && (node -e \"" + js + "\" >/dev/null 2>&1 & echo $!)", st);
+  ASSERT_EQ(st, 0);
+  pid.erase(pid.find_last_not_of("\n") + 1);
+  for (int i = 0; i < 100; ++i) {
+    int probe = 0;
+    run("bash -c 'echo > /dev/tcp/127.0.0.1/" + std::to_string(port) + "' 2>/dev/null", probe);
+    if (probe == 0) break;
+    ::usleep(50'000);
+  }
+  run_current(node_echo(port));
+  run("kill " + pid, st);
+}
+
 TEST(WsDeflate, NegotiatesParameters) {
   ws::DeflateOptions on;
   on.enabled = true;
