@@ -18,6 +18,7 @@
 
 #include "../common/stop_signals.hpp"
 #include "strata/http.hpp"
+#include "strata/http/ws.hpp"
 #include "strata/rt.hpp"
 #include "strata/tls.hpp"
 
@@ -89,6 +90,23 @@ Task<http::Response> echo(http::Request& req) {
   co_return r;
 }
 
+// GET /ws/echo: a WebSocket whose every message comes back with the same type
+// (permessage-deflate accepted when offered).
+Task<void> ws_echo_session(http::ws::WebSocket& ws) {
+  for (;;) {
+    Result<http::ws::Message> m = co_await ws.receive();
+    if (!m) co_return;
+    Result<void> sent = co_await ws.send(m->type, m->bytes());
+    if (!sent) co_return;
+  }
+}
+
+Task<http::Response> ws_echo(http::Request& req) {
+  http::ws::AcceptOptions opts;
+  opts.deflate.enabled = true;
+  co_return http::ws::accept(req, ws_echo_session, opts);
+}
+
 // Waits for SIGINT/SIGTERM (blocked in every thread, polled here) and starts the shutdown.
 Task<void> stop_on_signal(const http::Server* server) {
   co_await apps::stop_signal();
@@ -110,7 +128,10 @@ Task<int> serve(Options o) {
     co_return 1;
   }
   http::Router router;
-  router.get("/plaintext", plaintext).get("/json", json).post("/echo", echo);
+  router.get("/plaintext", plaintext)
+      .get("/json", json)
+      .post("/echo", echo)
+      .get("/ws/echo", ws_echo);
   std::printf("listening on %s\n", server->local_addr().to_string().c_str());
   if (o.tls_port >= 0) {
     auto identity = tls::Identity::from_pem_files(o.tls_cert, o.tls_key);
