@@ -50,10 +50,15 @@ class TlsStream {
   Poll<Result<void>> poll_read_ready(Context& cx) requires io::AsyncReadReady<S> {
     // Plaintext or a whole record may already be here; else wait on the transport (also
     // writing out what it has not taken: an idle connection must not sit on a response).
-    if (session_.has_buffered_input()) return Result<void>{};
-    Poll<Result<void>> f = session_.poll_flush(cx, transport());
-    if (f.is_ready() && !f.value()) return f;
-    return io_.poll_read_ready(cx);
+    if (!session_.has_buffered_input()) {
+      Poll<Result<void>> f = session_.poll_flush(cx, transport());
+      if (f.is_ready() && !f.value()) return f;
+      return io_.poll_read_ready(cx);
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // g++ 12 -O1 + ASan: a false positive
+    return Result<void>{};
+#pragma GCC diagnostic pop
   }
   Poll<Result<std::size_t>> poll_write(Context& cx, io::ConstBuffer buf) {
     return session_.poll_write(cx, transport(), buf);
@@ -74,15 +79,27 @@ class TlsStream {
     return io_.poll_shutdown(cx);
   }
 
-  Session& session() noexcept { return session_; }
-  const Session& session() const noexcept { return session_; }
+  Session& session() noexcept {
+    return session_;
+  }
+  const Session& session() const noexcept {
+    return session_;
+  }
   // The TLS session of this stream, for layers that look for one (http: Request::tls).
-  const Session* tls_session() const noexcept { return &session_; }
-  S& get_ref() noexcept { return io_; }
-  const S& get_ref() const noexcept { return io_; }
+  const Session* tls_session() const noexcept {
+    return &session_;
+  }
+  S& get_ref() noexcept {
+    return io_;
+  }
+  const S& get_ref() const noexcept {
+    return io_;
+  }
 
  private:
-  Transport transport() noexcept { return Transport{&io_, &read_thunk, &write_thunk}; }
+  Transport transport() noexcept {
+    return Transport{&io_, &read_thunk, &write_thunk};
+  }
   static Poll<Result<std::size_t>> read_thunk(void* io, Context& cx, io::MutableBuffer b) {
     return static_cast<S*>(io)->poll_read(cx, b);
   }
