@@ -3,7 +3,7 @@
 //
 //   ws::Utf8Validator v;
 //   if (!v.feed(piece)) close_with(ws::CloseCode::invalid_payload);   // at the bad byte
-//   ...
+//   // ... more pieces, then at the end of the message:
 //   if (!v.complete()) close_with(ws::CloseCode::invalid_payload);    // ends mid-character
 //
 // feed() fails as soon as a byte cannot continue any valid UTF-8 text (overlong forms,
