@@ -55,10 +55,14 @@ class TlsStream {
       if (f.is_ready() && !f.value()) return f;
       return io_.poll_read_ready(cx);
     }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // g++ 12 -O1 + ASan: a false positive
+#endif
     return Result<void>{};
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
   }
   Poll<Result<std::size_t>> poll_write(Context& cx, io::ConstBuffer buf) {
     return session_.poll_write(cx, transport(), buf);
