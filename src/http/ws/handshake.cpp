@@ -187,7 +187,7 @@ Task<Result<WebSocket>> handshake(std::unique_ptr<Transport> t, std::string host
       if (head.status != 101)
         co_return fail(Errc::invalid_input,
                        "ws: handshake refused with status " + std::to_string(head.status));
-      std::string_view upgrade, connection, accept, protocol, extensions;
+      std::string_view upgrade, accept, protocol;
       std::string conn_all, ext_all;
       for (std::size_t i = 0; i < head.headers.size(); ++i) {
         const auto& fld = head.headers[i];
