@@ -338,20 +338,11 @@ const ServerConfig& ServerContext::config() const noexcept {
 
 Result<Session> ServerContext::new_session() const {
   std::shared_ptr<const detail::ServerCtxSet> set = impl_->load();
-  ERR_clear_error();
-  SSL* ssl = SSL_new(set->ctxs.front().get());
-  if (!ssl) return config_error("SSL_new");
-  auto e = std::make_unique<Engine>();
-  if (!e->attach(ssl)) {
-    SSL_free(ssl);
-    e->ssl = nullptr;
-    return config_error("BIO_new");
-  }
-  e->server = true;
-  e->handshake_timeout = impl_->config.handshake_timeout;
-  e->owner = std::move(set);
-  SSL_set_accept_state(ssl);
-  return Session(std::move(e));
+  SSL_CTX* ctx = set->ctxs.front().get();
+  Result<std::unique_ptr<Engine>> e =
+      Engine::create(ctx, true, impl_->config.handshake_timeout, std::move(set));
+  if (!e) return std::unexpected(std::move(e).error());
+  return Session(std::move(*e));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,19 +445,11 @@ Result<Session> ClientContext::new_session(std::string_view server_name,
   unsigned char addr[16];
   const bool is_ip =
       inet_pton(AF_INET, name.c_str(), addr) == 1 || inet_pton(AF_INET6, name.c_str(), addr) == 1;
-  ERR_clear_error();
-  SSL* ssl = SSL_new(impl_->ctx.get());
-  if (!ssl) return config_error("SSL_new");
-  auto e = std::make_unique<Engine>();
-  if (!e->attach(ssl)) {
-    SSL_free(ssl);
-    e->ssl = nullptr;
-    return config_error("BIO_new");
-  }
-  e->server = false;
-  e->handshake_timeout = c.handshake_timeout;
-  e->owner = impl_;
-  SSL_set_connect_state(ssl);
+  Result<std::unique_ptr<Engine>> made =
+      Engine::create(impl_->ctx.get(), false, c.handshake_timeout, impl_);
+  if (!made) return std::unexpected(std::move(made).error());
+  std::unique_ptr<Engine> e = std::move(*made);
+  SSL* ssl = e->ssl;
   if (!is_ip && !name.empty() && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
     return config_error("SNI name '" + name + "'");
   }

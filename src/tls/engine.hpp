@@ -24,8 +24,10 @@ struct Engine {
     SSL_free(ssl);  // before `owner`: OpenSSL's callbacks may still look at the context
   }
 
-  // Attaches `ssl` and a BIO over this engine. False when OpenSSL cannot allocate.
-  bool attach(SSL* s);
+  // A new SSL from `ctx` with a BIO over the engine, in the server or client state.
+  // TlsErrc::invalid_config (with OpenSSL's reason) when OpenSSL cannot allocate.
+  static Result<std::unique_ptr<Engine>> create(SSL_CTX* ctx, bool server, Duration timeout,
+                                                std::shared_ptr<const void> owner);
 
   SSL* ssl = nullptr;
   std::shared_ptr<const void> owner;  // the context state the SSL's callbacks use

@@ -285,14 +285,26 @@ void Engine::append_out(const std::byte* p, std::size_t n) {
   out_end += n;
 }
 
-bool Engine::attach(SSL* s) {
-  ssl = s;
-  SSL_set_app_data(ssl, this);
+Result<std::unique_ptr<Engine>> Engine::create(SSL_CTX* ctx, bool server, Duration timeout,
+                                               std::shared_ptr<const void> owner) {
+  ERR_clear_error();
+  auto e = std::make_unique<Engine>();
+  e->ssl = SSL_new(ctx);
+  if (!e->ssl) return config_error("SSL_new");
   BIO* bio = BIO_new(bio_method());
-  if (!bio) return false;
-  BIO_set_data(bio, this);
-  SSL_set_bio(ssl, bio, bio);  // one reference, owned by the SSL
-  return true;
+  if (!bio) return config_error("BIO_new");
+  BIO_set_data(bio, e.get());
+  SSL_set_bio(e->ssl, bio, bio);  // one reference, owned by the SSL
+  SSL_set_app_data(e->ssl, e.get());
+  e->server = server;
+  e->handshake_timeout = timeout;
+  e->owner = std::move(owner);
+  if (server) {
+    SSL_set_accept_state(e->ssl);
+  } else {
+    SSL_set_connect_state(e->ssl);
+  }
+  return e;
 }
 
 }  // namespace detail
