@@ -84,6 +84,7 @@ struct Core {
   std::unique_ptr<Inflater> inflater;
   io::Buffer inflated;           // the output block of the current compressed message
   bool inflate_active = false;   // the inflater holds output to hand out
+  bool release_pending = false;  // a message ended: free its buffers on the next receive
   bool compressed_done = false;  // the current message's compressed bytes are all in
   bool awaiting_pong = false;
   bool read_closed = false;
@@ -170,7 +171,7 @@ Task<Result<void>> send_close(Core& c, std::uint16_t code, std::string_view reas
     p[0] = std::byte(code >> 8);
     p[1] = std::byte(code & 0xFF);
     reason = reason.substr(0, max_control_payload - 2);
-    std::memcpy(p.data() + 2, reason.data(), reason.size());
+    if (!reason.empty()) std::memcpy(p.data() + 2, reason.data(), reason.size());
     n = 2 + reason.size();
   }
   c.close_sent.store(true, std::memory_order_release);  // pairs with write_frame's load
@@ -276,11 +277,19 @@ Task<Result<void>> on_control(Core& c, Opcode op, std::span<const std::byte> p) 
   co_return fail(Errc::closed, "ws: closed by the peer");
 }
 
-// Ends a message: checks UTF-8 completeness, releases per-message buffers.
+// Ends a message. Its buffers are released on the next receive, not here: the last chunk
+// handed to the caller points into them (the inflated block or the read buffer).
 void end_message(Core& c) {
   if (c.inflater && c.msg_compressed) c.inflater->end_message();
-  c.inflated.reset();
   c.inflate_active = false;
+  c.release_pending = true;
+}
+
+// Frees the buffers of the message that ended, once the caller is done with its last chunk.
+void release_message_buffers(Core& c) {
+  if (!c.release_pending) return;
+  c.release_pending = false;
+  c.inflated.reset();
   if (c.rpos >= c.rbuf.size()) {
     c.rbuf.reset();
     c.rpos = 0;
@@ -291,6 +300,7 @@ void end_message(Core& c) {
 
 // The body of receive_chunk; `reading` is set around it.
 Task<Result<Chunk>> receive_chunk_impl(Core& c) {
+  release_message_buffers(c);
   for (;;) {
     if (c.read_closed) co_return fail(Errc::closed, "ws: connection closed");
     // Output the inflater still holds for the current message, one block per chunk.
