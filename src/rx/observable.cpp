@@ -16,6 +16,7 @@ struct TimerState {
 void timer_tick(const std::shared_ptr<TimerState>& st) {
   if (st->sub.closed()) return;
   st->sub.next(st->n++);
+  if (st->sub.closed()) return;  // next() may end the subscription (take): no further tick
   if (st->period) {
     st->action = st->sch->schedule(*st->period, [st] { timer_tick(st); });
   } else {
@@ -29,7 +30,11 @@ Observable<long> timer(Duration due, std::optional<Duration> period, SchedulerRe
   return Observable<long>([due, period, sch](const Subscriber<long>& s) {
     auto st = std::make_shared<TimerState>(TimerState{s, sch, period, 0, Subscription()});
     st->action = sch->schedule(due, [st] { timer_tick(st); });
-    s.add([st] { st->action.unsubscribe(); });
+    // Weak: the state holds the subscriber, whose teardowns would otherwise hold the state (a
+    // cycle LeakSanitizer reported). The scheduled tick owns the state while one is pending.
+    s.add([weak = std::weak_ptr<TimerState>(st)] {
+      if (auto p = weak.lock()) p->action.unsubscribe();
+    });
   });
 }
 
