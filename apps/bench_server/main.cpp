@@ -141,7 +141,7 @@ Task<int> serve(Options o) {
     }
     tls::ServerConfig tls_config;
     tls_config.identities.push_back(*identity);
-    tls_config.alpn = {"http/1.1"};
+    tls_config.alpn = {"h2", "http/1.1"};
     auto ctx = tls::ServerContext::create(std::move(tls_config));
     if (!ctx) {
       std::fprintf(stderr, "tls: %s\n", ctx.error().message().c_str());

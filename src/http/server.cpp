@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "strata/http/h1/server_connection.hpp"
+#include "strata/http/h2/server_connection.hpp"
 #include "strata/rt/join_handle.hpp"
 #include "strata/rt/runtime.hpp"
 #include "strata/rt/sync/semaphore.hpp"
@@ -72,6 +73,7 @@ struct ServerState {
     ctx.requests = &requests;
     ctx.bad_requests = &bad_requests;
     ctx.timeouts = &timeouts;
+    ctx.detect_h2_preface = config.http2.enabled;
   }
 };
 
@@ -148,13 +150,21 @@ class TcpConnection {
 
   Poll<void> poll(Context& cx) {
     if (!lease_.check_in(cx.waker())) return ready;  // cancelled: dropping us closes
-    return conn_.poll_serve(cx);
+    if (h2_) return h2_->poll_serve(cx, h2::IoRef::of(stream_));
+    if (conn_.poll_serve(cx).is_pending()) return pending;
+    if (!conn_.h2_preface()) return ready;
+    // h2c with prior knowledge: the preface is still unread; HTTP/2 takes the connection.
+    const ServerState& st = *lease_.st;
+    h2_ = std::make_unique<h2::ServerConnection>(st.ctx, st.config.http2, stream_.peer_addr(),
+                                                 nullptr);
+    return h2_->poll_serve(cx, h2::IoRef::of(stream_));
   }
 
  private:
   ConnectionLease lease_;  // first: released last
   net::TcpStream stream_;
   h1::ServerConnection<net::TcpStream> conn_;
+  std::unique_ptr<h2::ServerConnection> h2_;  // once the client spoke HTTP/2
 };
 
 // A TLS connection's task: the handshake (under the context's deadline), then the same
@@ -198,7 +208,13 @@ class TlsConnection {
       lease_.st->tls_handshakes.fetch_add(1, std::memory_order_relaxed);
       if (stream_.session().resumed())
         lease_.st->tls_resumed.fetch_add(1, std::memory_order_relaxed);
+      const ServerState& st = *lease_.st;
+      if (st.config.http2.enabled && stream_.session().alpn() == "h2") {
+        h2_ = std::make_unique<h2::ServerConnection>(st.ctx, st.config.http2, peer_,
+                                                     &stream_.session());
+      }
     }
+    if (h2_) return h2_->poll_serve(cx, h2::IoRef::of(stream_));
     return conn_.poll_serve(cx);
   }
 
@@ -207,7 +223,8 @@ class TlsConnection {
   net::SocketAddr peer_;
   Stream stream_;
   h1::ServerConnection<Stream> conn_;
-  std::optional<Sleep> deadline_;  // the handshake's
+  std::optional<Sleep> deadline_;             // the handshake's
+  std::unique_ptr<h2::ServerConnection> h2_;  // ALPN agreed on h2
   bool handshaken_ = false;
 };
 

@@ -70,6 +70,12 @@ inline Result<std::size_t> stream_try_read(io::EventedFd& io, io::MutableBuffer 
   return io.try_io(Interest::readable, [&] { return ::recv(fd, buf.data(), buf.size(), 0); });
 }
 
+inline Result<std::size_t> stream_try_peek(io::EventedFd& io, io::MutableBuffer buf) {
+  const int fd = io.fd();
+  return io.try_io(Interest::readable,
+                   [&] { return ::recv(fd, buf.data(), buf.size(), MSG_PEEK); });
+}
+
 inline Result<std::size_t> stream_try_write(io::EventedFd& io, io::ConstBuffer buf) {
   const int fd = io.fd();
   return io.try_io(Interest::writable,

@@ -65,6 +65,10 @@ Poll<Result<void>> TcpStream::poll_write_ready(Context& cx) {
   return io_.poll_ready(cx, Interest::writable);
 }
 
+Result<std::size_t> TcpStream::try_peek(io::MutableBuffer buf) {
+  return annotate(detail::stream_try_peek(io_, buf), "peek", peer_);
+}
+
 Result<std::size_t> TcpStream::try_read(io::MutableBuffer buf) {
   return annotate(detail::stream_try_read(io_, buf), "read", peer_);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <strata/http.hpp>
+#include <strata/http/h2/server_connection.hpp>
 #include <strata/http/ws.hpp>
 
 #include "tls_prelude.hpp"

@@ -16,3 +16,6 @@ strata_test(http_server_conformance_test LABELS http SOURCES http/server_conform
 # HTTPS: TLS listeners driven by curl and openssl s_client against the test PKI (tests/tls).
 strata_test(http_server_tls_test LABELS "http;tls" SOURCES http/server_tls_test.cpp)
 target_compile_definitions(http_server_tls_test PRIVATE STRATA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+# HTTP/2: h2c with prior knowledge and h2 by ALPN, driven by curl, nghttp and h2load.
+strata_test(http_server_h2_test LABELS "http;h2" SOURCES http/server_h2_test.cpp)
+target_compile_definitions(http_server_h2_test PRIVATE STRATA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")

@@ -49,6 +49,7 @@
 
 #include "strata/http/access_log.hpp"
 #include "strata/http/h1/connection_config.hpp"
+#include "strata/http/h2/settings.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
 #include "strata/http/service.hpp"
@@ -74,6 +75,9 @@ struct ServerConfig : h1::ConnectionConfig {
   std::size_t max_connections = 100000;
   // TCP_NODELAY on accepted sockets (responses are written in one batch anyway).
   bool nodelay = true;
+  // HTTP/2: h2c with prior knowledge on plaintext listeners, h2 by ALPN on TLS ones, with these
+  // SETTINGS and limits (docs/http2.md).
+  h2::Settings http2;
 };
 
 // Counters of one server (atomics; readable at any time).

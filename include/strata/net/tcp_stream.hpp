@@ -84,6 +84,9 @@ class TcpStream : public detail::StreamOps<TcpStream> {
   // One non-blocking attempt: std::errc::operation_would_block when there is nothing to read
   // (then await readable() again); 0 at end of stream.
   Result<std::size_t> try_read(io::MutableBuffer buf);
+  // Like try_read, but the bytes stay in the socket for the next read (MSG_PEEK): protocol
+  // detection (the HTTP/2 preface) before a reader takes over.
+  Result<std::size_t> try_peek(io::MutableBuffer buf);
   Result<std::size_t> try_write(io::ConstBuffer buf);
 
   Result<void> shutdown(Shutdown how);

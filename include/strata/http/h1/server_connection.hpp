@@ -46,6 +46,7 @@
 #include "strata/http/h1/detail/server_parts.hpp"
 #include "strata/http/h1/parser.hpp"
 #include "strata/http/h1/serializer.hpp"
+#include "strata/http/h2/preface.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
 #include "strata/http/service.hpp"
@@ -73,6 +74,9 @@ struct ConnectionContext {
   std::atomic<std::uint64_t>* bad_requests = nullptr;
   std::atomic<std::uint64_t>* timeouts = nullptr;
   net::SocketAddr peer;
+  // poll_serve() stops before the first request when the client opens with the HTTP/2 preface
+  // (h2_preface() then says so, and the bytes are still unread): the owner serves HTTP/2.
+  bool detect_h2_preface = false;
 };
 
 template <class S>
@@ -109,6 +113,10 @@ class ServerConnection {
     }
   }
 
+  // True once poll_serve() has stopped because the client opened with the HTTP/2 preface
+  // (ConnectionContext::detect_h2_preface).
+  bool h2_preface() const noexcept { return h2_preface_; }
+
   // run() as a hand-polled future, for a task whose own future holds the stream and this
   // connection (http::Server's): an idle connection is then this object and nothing else, no
   // coroutine frame. It waits for readability (with the first-request or idle deadline), then
@@ -138,6 +146,16 @@ class ServerConnection {
       }
       if (!r.value()) return ready;
       waiting_ = false;
+      if constexpr (requires(S & s, io::MutableBuffer b) { s.try_peek(b); }) {
+        if (first_ && ctx_.detect_h2_preface) {
+          char head[h2::client_preface.size()];
+          Result<std::size_t> n = io_.try_peek(io::as_writable_bytes(std::span(head)));
+          if (n && h2::looks_like_preface(std::string_view(head, *n))) {
+            h2_preface_ = true;
+            return ready;
+          }
+        }
+      }
       idle_timer_.reset(Instant{});  // disarms it
       burst_ = serve_burst();
     }
@@ -740,8 +758,9 @@ class ServerConnection {
   io::Buffer rbuf_;
   std::uint32_t rpos_ = 0;  // read position in rbuf_ (a buffer holds a head, far below 4 GiB)
   // poll_serve()'s state (with idle_timer_ and burst_ below).
-  bool first_ = true;     // no request yet: the header_timeout applies to the wait
-  bool waiting_ = false;  // idle_timer_ holds this wait's deadline
+  bool first_ = true;        // no request yet: the header_timeout applies to the wait
+  bool waiting_ = false;     // idle_timer_ holds this wait's deadline
+  bool h2_preface_ = false;  // poll_serve() stopped: the client speaks HTTP/2
   detail::ScratchLease scratch_;
   RequestBody* body_ = nullptr;  // serve_burst()'s, while it runs
   Sleep idle_timer_{Instant{}};  // the first-request or idle deadline
