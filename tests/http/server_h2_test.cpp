@@ -37,13 +37,21 @@ Task<http::Response> release_handler(http::Request&) {
   co_return http::Response::text("released");
 }
 
+// Answers before reading the request body (an auth failure, say).
+Task<http::Response> refuse_handler(http::Request&) {
+  http::Response r = http::Response::text("refused before the body");
+  r.status = http::StatusCode::unauthorized;
+  co_return r;
+}
+
 std::shared_ptr<http::Router> routes() {
   auto r = std::make_shared<http::Router>();
   r->get("/version", version_handler)
       .get("/plaintext", plaintext_handler)
       .get("/wait", wait_handler)
       .get("/release", release_handler)
-      .post("/echo", echo_handler<8 << 20>);
+      .post("/echo", echo_handler<8 << 20>)
+      .post("/refuse", refuse_handler);
   return r;
 }
 
@@ -152,6 +160,26 @@ Task<void> small_windows(Ports p) {
 }
 TEST(HttpServerH2, flow_control_with_small_windows_and_many_streams) {
   run_multi(with_h2_server(small_windows), 2, 90s);
+}
+
+// A response that comes before the request body is complete arrives whole; the upload is then
+// stopped with RST_STREAM(NO_ERROR) after the response's END_STREAM, never before it.
+Task<void> early_response(Ports p) {
+  const std::string big = make_file("early-upload.bin", 300 * 1024);  // beyond the window
+  for (int i = 0; i < 6; ++i) {
+    Curl small = co_await curl("--http2-prior-knowledge -w ' %{http_code}' --data-binary x " +
+                               h2c(p, "/refuse"));
+    EXPECT_EQ(small.status, 0);
+    EXPECT_EQ(small.out, "refused before the body 401");
+    Curl large = co_await curl("--http2-prior-knowledge -w ' %{http_code}' --data-binary @" + big +
+                               " " + h2c(p, "/refuse"));
+    EXPECT_EQ(large.status, 0);
+    EXPECT_EQ(large.out, "refused before the body 401");
+  }
+}
+
+TEST(HttpServerH2, an_early_response_arrives_before_the_upload_is_reset) {
+  run_current(with_h2_server(early_response), 60s);
 }
 
 Task<void> bad_preface(Ports p) {

@@ -53,6 +53,16 @@ struct Stream final : BodyStream {
   io::BufferView chunk;  // the part of the response body not yet given to nghttp2
   std::size_t chunk_off = 0;
   bool body_done = false;
+  // The response ended the exchange before the request body did: the rest of the upload is
+  // read and dropped (its window given back at once), as nginx does, so that clients that
+  // treat an early RST_STREAM as an error (curl 7.88) still get their response. Past
+  // kDiscardLimit bytes, RST_STREAM(NO_ERROR) stops it, never before the response's END_STREAM
+  // is out (RFC 9113 §8.1).
+  static constexpr std::size_t kDiscardLimit = 1 << 20;
+  bool discarding = false;
+  std::size_t discarded = 0;
+  bool response_sent = false;
+  bool reset_after_response = false;
 
   Poll<Result<io::BufferView>> poll_data(Context& cx) override;
   std::optional<std::uint64_t> size_hint() const override {
@@ -197,6 +207,18 @@ int on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t stream_id, const 
     nghttp2_session_consume_connection(c.session, len);
     return 0;
   }
+  if (s->discarding) {
+    nghttp2_session_consume(c.session, stream_id, len);
+    s->discarded += len;
+    if (s->discarded > Stream::kDiscardLimit) {
+      if (s->response_sent)
+        nghttp2_submit_rst_stream(c.session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+      else
+        s->reset_after_response = true;
+      s->discarding = false;  // once
+    }
+    return 0;
+  }
   s->in.append(reinterpret_cast<const char*>(data), len);
   s->reader.wake_by_ref();
   return 0;
@@ -235,6 +257,19 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     default:
       return 0;
   }
+}
+
+int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+  if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+  Stream* s = impl_of(user).find(frame->hd.stream_id);
+  if (!s) return 0;
+  s->response_sent = true;
+  if (s->reset_after_response && !s->in_eof) {
+    s->reset_after_response = false;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+  }
+  return 0;
 }
 
 int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint32_t, void* user) {
@@ -302,6 +337,7 @@ bool ServerConnection::Impl::start() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   nghttp2_option_set_no_auto_window_update(opt, 1);  // windows follow the handlers' reads
@@ -440,8 +476,15 @@ bool ServerConnection::Impl::poll_handlers() {
     }
     s.resp = std::move(*done);
     submit_response(s);
-    // A response that ends the exchange before the request body: stop the upload (§8.1).
-    if (!s.in_eof) nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+    // A response that ends the exchange before the request body: drop the rest of the upload.
+    if (!s.in_eof) {
+      const std::size_t unread = s.in.size() - s.in_begin;  // includes what the handler was lent
+      if (unread) nghttp2_session_consume(session, s.id, unread);
+      s.in.clear();
+      s.in_begin = s.lent = 0;
+      s.discarding = true;
+      s.discarded = unread;
+    }
   }
   return progress;
 }
