@@ -34,7 +34,9 @@ import sys
 
 CODE = re.compile(r"^//( {3,})(\S.*?)\s*$")
 BLANK = re.compile(r"^//\s*$")
-DECL_START = re.compile(r"^(template\b|struct\b|class\b|namespace\b|STRATA_MAIN\()")
+DECL_START = re.compile(r"^(template\b|struct\b|class\b|namespace\b|STRATA_MAIN\(|BOOST_DESCRIBE_\w+\()")
+# A declaration macro on one line (`BOOST_DESCRIBE_STRUCT(T, (), (a, b))`): ends with its `)`.
+MACRO_DECL = re.compile(r"^BOOST_DESCRIBE_\w+\(.*\)$")
 CONTROL = re.compile(r"^(if|for|while|switch|return|co_return|co_await|co_yield|else|do|case)\b")
 # `Type name(params) [const] [noexcept] [-> R] {`: a type and a (qualified) name, no `.`/`=`.
 FUNC_DEF = re.compile(r"^[A-Za-z_][\w:<>,\s*&]*[\s*&>]\s*~?[A-Za-z_][\w:]*\s*\(.*\)\s*"
@@ -100,7 +102,8 @@ def split_scopes(runs):
             depth += code.count("{") - code.count("}")
             if depth < 0:
                 depth = 0
-            if in_decl and depth == 0 and code.rstrip().endswith(("}", ";", "}\\")):
+            if in_decl and depth == 0 and (code.rstrip().endswith(("}", ";", "}\\")) or
+                                           MACRO_DECL.match(stripped)):
                 in_decl = False
     return decls, stmts
 

@@ -42,7 +42,7 @@ list(TRANSFORM STRATA_EXAMPLES_EXCLUDED PREPEND --exclude= OUTPUT_VARIABLE _stra
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(_strata_examples_tool ${PROJECT_SOURCE_DIR}/cmake/header_examples.py)
 set(_strata_examples_tus)
-foreach(layer rt io net tls http rx)
+foreach(layer rt io net tls http rx web)
   file(GLOB_RECURSE layer_headers CONFIGURE_DEPENDS
     ${PROJECT_SOURCE_DIR}/include/strata/${layer}/*.hpp)
   list(FILTER layer_headers EXCLUDE REGEX "/detail/")   # internals: design notes, not examples
