@@ -18,6 +18,10 @@ namespace {
 // Input is read here and handed to nghttp2 at once (it keeps partial frames itself).
 thread_local std::array<std::uint8_t, 16 * 1024> t_input;
 
+// The opaque data of the PING that follows the shutdown notice: its ACK means the client has
+// seen the notice, and the final GOAWAY can name the last stream (nghttp2's advice).
+constexpr std::uint8_t drain_ping[8] = {'s', 't', 'r', 'a', 't', 'a', 'g', 'o'};
+
 bool is_connection_specific(std::string_view name) {
   auto eq = [&](std::string_view n) {
     return name.size() == n.size() &&
@@ -50,6 +54,7 @@ struct Stream final : BodyStream {
   std::optional<Task<Response>> handler;
   Response resp;
   bool deferred = false;
+  bool sending = false;  // a response body is submitted and not all given to nghttp2
   io::BufferView chunk;  // the part of the response body not yet given to nghttp2
   std::size_t chunk_off = 0;
   bool body_done = false;
@@ -74,16 +79,39 @@ struct ServerConnection::Impl {
   std::size_t out_begin = 0;
   bool closed = false;  // the peer closed or a fatal error: write what is queued, then end
   bool goaway_sent = false;
+  bool flooded = false;  // nghttp2's output is dropped; only `out` is still written
   bool notice_sent = false;
-  Sleep idle;  // deadline while no stream is open
-  bool idle_armed = false;
+  bool drain_acked = false;           // the PING after the shutdown notice came back
+  std::unique_ptr<Upgrade> upgraded;  // from HTTP/1.1, until start() takes it
+  // One deadline: `idle` while no stream is open and nothing waits to be written (re-armed by
+  // input); `stall` while output waits for a peer that neither reads (TCP) nor opens its window
+  // (flow control), re-armed on each write or WINDOW_UPDATE.
+  enum class Timer : std::uint8_t { none, idle, stall, linger };
+  Timer timer_kind = Timer::none;
+  bool progressed = false;  // bytes written or a window opened since the last check
+  bool input_seen = false;  // bytes read since the last check (re-arms the idle deadline)
+  Sleep timer;
   // Rapid reset: a token bucket of stream resets.
   double reset_tokens = 0;
   Instant reset_refill{};
+  // Flood budgets (see Settings): CONTINUATIONs of the current header block, consecutive
+  // frames without payload, WINDOW_UPDATE and PRIORITY frames against the work they can ask for.
+  std::uint32_t continuations = 0;
+  std::uint32_t empty_frames = 0;
+  std::uint64_t window_updates = 0, priorities = 0, streams_opened = 0, data_frames_sent = 0;
+  // The GOAWAY code of a defence that ended input (a callback returned CALLBACK_FAILURE).
+  std::uint32_t fatal_code = NGHTTP2_INTERNAL_ERROR;
+
+  // Ends the session from inside a callback: GOAWAY(code), no more input processed.
+  int fail(std::uint32_t code) {
+    fatal_code = code;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  bool flow_blocked() const;
 
   Impl(const h1::ConnectionContext& c, const Settings& s, const net::SocketAddr& p,
        const tls::Session* t)
-      : ctx(c), settings(s), peer(p), tls(t), idle(Instant::max()) {
+      : ctx(c), settings(s), peer(p), tls(t), timer(Instant::max()) {
     reset_tokens = settings.reset_burst;
     reset_refill = Clock::now();
   }
@@ -94,6 +122,9 @@ struct ServerConnection::Impl {
   }
 
   bool start();
+  Poll<void> poll_deadline(const IoRef& io);  // during poll_serve (cx set)
+  Poll<void> poll_linger(const IoRef& io);
+  bool start_upgraded();
   Stream* find(std::int32_t id) {
     return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
   }
@@ -111,6 +142,47 @@ struct ServerConnection::Impl {
   void submit_error(Stream& s, StatusCode status);
   bool poll_handlers();
   bool rapid_reset_exceeded();
+  // A fatal error from nghttp2_session_mem_recv: queue the GOAWAY that names it, stop reading.
+  void fatal(int rv) {
+    std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
+    if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+      code = NGHTTP2_PROTOCOL_ERROR;
+    } else if (rv == NGHTTP2_ERR_FLOODED || rv == -905 /* TOO_MANY_CONTINUATIONS, >= 1.61 */) {
+      code = NGHTTP2_ENHANCE_YOUR_CALM;
+    } else if (rv == NGHTTP2_ERR_CALLBACK_FAILURE) {
+      code = fatal_code;
+    }
+    count(ctx.bad_requests);
+    closed = true;
+    if (rv != NGHTTP2_ERR_FLOODED) {
+      nghttp2_session_terminate_session(session, code);
+      return;
+    }
+    // Flooded: nghttp2 holds max_outbound_acks frames for a peer that does not read them and
+    // would send nothing after them. Drop them: our own GOAWAY follows what is already in
+    // `out` (whole frames), and nghttp2 writes nothing more.
+    flooded = true;
+    const std::uint32_t last =
+        static_cast<std::uint32_t>(nghttp2_session_get_last_proc_stream_id(session));
+    const std::uint8_t goaway[17] = {0,
+                                     0,
+                                     8,
+                                     NGHTTP2_GOAWAY,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     std::uint8_t(last >> 24),
+                                     std::uint8_t(last >> 16),
+                                     std::uint8_t(last >> 8),
+                                     std::uint8_t(last),
+                                     0,
+                                     0,
+                                     0,
+                                     std::uint8_t(code)};
+    out.append(reinterpret_cast<const char*>(goaway), sizeof goaway);
+  }
 };
 
 // ---- request body (the handler's reads) ----
@@ -145,6 +217,7 @@ ServerConnection::Impl& impl_of(void* user) {
 int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   auto& c = impl_of(user);
+  ++c.streams_opened;
   auto s = std::make_unique<Stream>();
   s->conn = &c;
   s->id = frame->hd.stream_id;
@@ -219,6 +292,15 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       return 0;
     }
     case NGHTTP2_DATA: {
+      // Empty DATA without END_STREAM does nothing but cost a frame (padding only counts as
+      // empty): a run of them is a flood (CVE-2019-9518).
+      const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+      if (!end && frame->hd.length <= frame->data.padlen) {
+        if (++c.empty_frames > c.settings.max_empty_frames)
+          return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+      } else {
+        c.empty_frames = 0;
+      }
       if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
         if (Stream* s = c.find(frame->hd.stream_id)) {
           s->in_eof = true;
@@ -228,13 +310,56 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       return 0;
     }
     case NGHTTP2_RST_STREAM:
-      if (c.rapid_reset_exceeded()) {
-        nghttp2_session_terminate_session(c.session, NGHTTP2_ENHANCE_YOUR_CALM);
+      if (c.rapid_reset_exceeded()) return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+      return 0;
+    case NGHTTP2_WINDOW_UPDATE:
+      // A window update is owed at most for what we sent: a few per stream and per DATA frame
+      // (Envoy's budget). More is a flood (CVE-2019-9517 class).
+      if (++c.window_updates >
+          c.settings.window_update_budget + 2 * c.streams_opened + 10 * c.data_frames_sent) {
+        return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+      }
+      c.progressed = true;
+      return 0;
+    case NGHTTP2_PRIORITY:
+      if (++c.priorities > c.settings.max_priority_frames_per_stream * (1 + c.streams_opened)) {
+        return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);  // CVE-2019-9513 class
+      }
+      return 0;
+    case NGHTTP2_PING:
+      if ((frame->hd.flags & NGHTTP2_FLAG_ACK) &&
+          std::memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
+        c.drain_acked = true;
       }
       return 0;
     default:
       return 0;
   }
+}
+
+// Counts CONTINUATION frames per header block (CVE-2024-27316 class: nghttp2 before 1.61 has no
+// bound of its own) and frames without payload.
+int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
+  auto& c = impl_of(user);
+  if (hd->type == NGHTTP2_HEADERS) {
+    c.continuations = 0;
+  } else if (hd->type == NGHTTP2_CONTINUATION) {
+    if (++c.continuations > c.settings.max_continuations) return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+  if ((hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION) &&
+      !(hd->flags & NGHTTP2_FLAG_END_STREAM)) {
+    if (hd->length == 0) {
+      if (++c.empty_frames > c.settings.max_empty_frames) return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+    } else {
+      c.empty_frames = 0;
+    }
+  }
+  return 0;
+}
+
+int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+  if (frame->hd.type == NGHTTP2_DATA) ++impl_of(user).data_frames_sent;
+  return 0;
 }
 
 int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint32_t, void* user) {
@@ -277,6 +402,7 @@ ssize_t read_body(nghttp2_session* session, std::int32_t stream_id, std::uint8_t
   }
   if (s->body_done && s->chunk_off >= s->chunk.size()) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
+    s->sending = false;
     if (const Headers* t = s->resp.body.trailers(); t && !t->empty()) {
       std::vector<nghttp2_nv> nva;
       for (const HeaderField& f : *t) {
@@ -302,6 +428,8 @@ bool ServerConnection::Impl::start() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   nghttp2_option_set_no_auto_window_update(opt, 1);  // windows follow the handlers' reads
@@ -325,6 +453,33 @@ bool ServerConnection::Impl::start() {
   if (settings.connection_window_size > 65535) {
     nghttp2_session_set_local_window_size(
         session, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(settings.connection_window_size));
+  }
+  if (upgraded) return start_upgraded();
+  return true;
+}
+
+bool ServerConnection::Impl::start_upgraded() {
+  std::unique_ptr<Upgrade> up = std::move(upgraded);
+  const bool head = up->request.method == Method::head;
+  if (nghttp2_session_upgrade2(session, reinterpret_cast<const std::uint8_t*>(up->settings.data()),
+                               up->settings.size(), head, nullptr) != 0) {
+    return false;  // the HTTP/1.1 side checked the settings: only allocation can fail here
+  }
+  auto s = std::make_unique<Stream>();
+  s->conn = this;
+  s->id = 1;
+  s->req = std::move(up->request);
+  s->req.tls = tls;
+  if (!up->body.empty()) s->req.body = Body::from(std::move(up->body));
+  s->headers_done = true;
+  s->in_eof = true;
+  nghttp2_session_set_stream_user_data(session, 1, s.get());
+  streams.push_back(std::move(s));
+  start_handler(*streams.back());
+  if (!up->rest.empty()) {
+    const ssize_t rv = nghttp2_session_mem_recv(
+        session, reinterpret_cast<const std::uint8_t*>(up->rest.data()), up->rest.size());
+    if (rv < 0) fatal(static_cast<int>(rv));
   }
   return true;
 }
@@ -412,7 +567,19 @@ void ServerConnection::Impl::submit_response(Stream& s) {
   nghttp2_data_provider prd;
   prd.source.ptr = &s;
   prd.read_callback = read_body;
+  s.sending = true;
   nghttp2_submit_response(session, s.id, nva.data(), nva.size(), &prd);
+}
+
+bool ServerConnection::Impl::flow_blocked() const {
+  const bool conn_blocked = nghttp2_session_get_remote_window_size(session) <= 0;
+  for (const std::unique_ptr<Stream>& s : streams) {
+    if (!s->sending || s->deferred) continue;  // a body the handler has not produced: its wait
+    if (conn_blocked || nghttp2_session_get_stream_remote_window_size(session, s->id) <= 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Polls every running handler once; true if any finished.
@@ -446,10 +613,77 @@ bool ServerConnection::Impl::poll_handlers() {
   return progress;
 }
 
+// The idle and stall deadlines, polled when the connection waits. Expired: GOAWAY (NO_ERROR
+// when idle, ENHANCE_YOUR_CALM for a peer that stopped taking our output), written if the
+// transport takes it at once, and the connection ends.
+Poll<void> ServerConnection::Impl::poll_deadline(const IoRef& io) {
+  const bool out_waiting = out_begin < out.size();
+  const Timer want = out_waiting || flow_blocked() ? Timer::stall
+                     : streams.empty()             ? Timer::idle
+                                                   : Timer::none;
+  const h1::ConnectionConfig& cfg = *ctx.config;
+  if (want != timer_kind || (want == Timer::stall && progressed) ||
+      (want == Timer::idle && input_seen)) {
+    timer_kind = want;
+    timer.reset(want == Timer::none   ? Instant::max()
+                : want == Timer::idle ? Clock::now() + cfg.idle_timeout
+                                      : Clock::now() + cfg.write_timeout);
+  }
+  progressed = input_seen = false;
+  if (want == Timer::none || timer.poll(*cx).is_pending()) return pending;
+  count(ctx.timeouts);
+  if (out_waiting) return ready;  // the peer does not read: nothing more can reach it
+  if (want == Timer::idle) {
+    nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+  } else {
+    nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+  const std::uint8_t* data = nullptr;
+  ssize_t n;
+  while ((n = nghttp2_session_mem_send(session, &data)) > 0 && out.size() < 64 * 1024) {
+    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+  while (out_begin < out.size()) {  // best effort, without waiting
+    Poll<Result<std::size_t>> w =
+        io.write(io.io, *cx, io::as_bytes(std::string_view(out).substr(out_begin)));
+    if (w.is_pending() || !w.value() || *w.value() == 0) break;
+    out_begin += *w.value();
+  }
+  (void)io.flush(io.io, *cx);
+  return ready;
+}
+
+// The end: everything is written. Ends our write side, then reads and discards what the client
+// still sends until it closes or linger_timeout passes: closing with unread input would reset
+// the connection and could destroy the GOAWAY before the client reads it (as for HTTP/1.1).
+Poll<void> ServerConnection::Impl::poll_linger(const IoRef& io) {
+  if (timer_kind != Timer::linger) {
+    Poll<Result<void>> sh = io.shutdown(io.io, *cx);
+    if (sh.is_pending()) return pending;
+    if (!sh.value()) return ready;
+    timer_kind = Timer::linger;
+    timer.reset(Clock::now() + ctx.config->linger_timeout);
+  }
+  for (int i = 0; i < 64; ++i) {
+    Poll<Result<std::size_t>> r =
+        io.read(io.io, *cx,
+                io::MutableBuffer(reinterpret_cast<std::byte*>(t_input.data()), t_input.size()));
+    if (r.is_pending()) return timer.poll(*cx).is_ready() ? Poll<void>(ready) : Poll<void>(pending);
+    if (!r.value() || *r.value() == 0) return ready;
+  }
+  cx->waker().wake_by_ref();  // a peer that keeps sending: let the worker run others first
+  return timer.poll(*cx).is_ready() ? Poll<void>(ready) : Poll<void>(pending);
+}
+
 ServerConnection::ServerConnection(const h1::ConnectionContext& ctx, const Settings& settings,
                                    const net::SocketAddr& peer, const tls::Session* tls)
     : impl_(std::make_unique<Impl>(ctx, settings, peer, tls)) {}
 ServerConnection::ServerConnection(ServerConnection&&) noexcept = default;
+void ServerConnection::upgrade(Upgrade up) {
+  impl_->upgraded = std::make_unique<Upgrade>(std::move(up));
+}
 ServerConnection& ServerConnection::operator=(ServerConnection&&) noexcept = default;
 ServerConnection::~ServerConnection() = default;
 
@@ -465,19 +699,23 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
   for (int round = 0; round < 64; ++round) {
     bool progress = false;
 
-    // Drain: announce it once, then end the session when no stream is left.
-    if (!c.goaway_sent && c.ctx.draining->load(std::memory_order_acquire)) {
+    // Drain (RFC 9113 §6.8): a shutdown notice (GOAWAY with 2^31-1) and a PING; once the PING
+    // comes back (the client has seen the notice) or no stream is open, the final GOAWAY with
+    // the last stream processed. Streams up to it finish; newer ones are ignored by nghttp2
+    // (the client knows from the GOAWAY that they were not processed). Then the session ends.
+    if (!c.closed && c.ctx.draining->load(std::memory_order_acquire)) {
       if (!c.notice_sent) {
         nghttp2_submit_shutdown_notice(c.session);
+        nghttp2_submit_ping(c.session, NGHTTP2_FLAG_NONE, drain_ping);
         c.notice_sent = true;
       }
-      if (c.streams.empty()) {
+      if (!c.goaway_sent && (c.drain_acked || c.streams.empty())) {
         nghttp2_submit_goaway(c.session, NGHTTP2_FLAG_NONE,
                               nghttp2_session_get_last_proc_stream_id(c.session), NGHTTP2_NO_ERROR,
                               nullptr, 0);
         c.goaway_sent = true;
-        c.closed = true;
       }
+      if (c.goaway_sent && c.streams.empty()) c.closed = true;
     }
 
     // 1. Input.
@@ -488,15 +726,9 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
       if (r.is_ready()) {
         if (!r.value() || *r.value() == 0) return ready;  // the peer is gone: nothing to answer
         progress = true;
+        c.input_seen = true;
         const ssize_t rv = nghttp2_session_mem_recv(c.session, t_input.data(), *r.value());
-        if (rv < 0) {
-          // A fatal error (bad preface, flood, compression error): send GOAWAY, then close.
-          if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
-            c.count(c.ctx.bad_requests);
-            nghttp2_session_terminate_session(c.session, NGHTTP2_PROTOCOL_ERROR);
-          }
-          c.closed = true;
-        }
+        if (rv < 0) c.fatal(static_cast<int>(rv));
       }
     }
 
@@ -512,7 +744,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
     }
 
     // 4. Output: frames into `out`, then to the transport.
-    if (c.out_begin == c.out.size()) {
+    if (c.out_begin == c.out.size() && !c.flooded) {
       c.out.clear();
       c.out_begin = 0;
       const std::uint8_t* data = nullptr;
@@ -528,6 +760,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
       if (!w.value()) return ready;
       c.out_begin += *w.value();
       progress = true;
+      c.progressed = true;
     }
     if (c.out_begin == c.out.size()) {
       if (!c.out.empty()) {
@@ -540,9 +773,9 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
     }
 
     const bool idle_output = c.out_begin == c.out.size();
-    if (idle_output && (c.closed || (!nghttp2_session_want_read(c.session) &&
-                                     !nghttp2_session_want_write(c.session)))) {
-      if (!nghttp2_session_want_write(c.session)) return ready;
+    if (idle_output && (c.flooded || ((c.closed || !nghttp2_session_want_read(c.session)) &&
+                                      !nghttp2_session_want_write(c.session)))) {
+      return c.poll_linger(io);
     }
     if (!progress) break;
     if (round == 63) {  // busy: let the worker run other tasks, then come back
@@ -551,22 +784,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
     }
   }
 
-  // Idle deadline: only while no stream is open.
-  if (c.streams.empty()) {
-    const h1::ConnectionConfig& cfg = *c.ctx.config;
-    if (!c.idle_armed) {
-      c.idle.reset(Clock::now() + cfg.idle_timeout);
-      c.idle_armed = true;
-    }
-    if (c.idle.poll(cx).is_ready()) {
-      c.count(c.ctx.timeouts);
-      return ready;
-    }
-  } else if (c.idle_armed) {
-    c.idle.reset(Instant::max());
-    c.idle_armed = false;
-  }
-  return pending;
+  return c.poll_deadline(io);
 }
 
 }  // namespace strata::http::h2

@@ -1,0 +1,1 @@
+CASES = []  # filled by the next commit
