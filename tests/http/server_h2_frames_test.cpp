@@ -88,7 +88,7 @@ Task<void> frames(std::string group, int expected) {
 }
 
 TEST(HttpServerH2Frames, DefencesEndEachAbuseWithTheRightFrameAndStayHealthy) {
-  run_multi(frames("defences", 12), 2, 300s);
+  run_multi(frames("defences", 13), 2, 300s);
 }
 
 TEST(HttpServerH2Frames, GracefulDrainFinishesInFlightStreamsAndIgnoresNewOnes) {
@@ -96,7 +96,7 @@ TEST(HttpServerH2Frames, GracefulDrainFinishesInFlightStreamsAndIgnoresNewOnes) 
 }
 
 TEST(HttpServerH2Frames, ConformanceRfc9113AndRfc7541) {
-  run_multi(frames("conformance", 0), 2, 300s);
+  run_multi(frames("conformance", 87), 2, 300s);
 }
 
 }  // namespace

@@ -18,6 +18,56 @@ namespace {
 // Input is read here and handed to nghttp2 at once (it keeps partial frames itself).
 thread_local std::array<std::uint8_t, 16 * 1024> t_input;
 
+// Follows frame boundaries over the input, ahead of nghttp2, for the rules it skips: with RFC
+// 7540 priorities off it ignores PRIORITY payloads, but a stream depending on itself is still
+// an error (RFC 9113 §5.3.1); and it ignores DATA on streams it has forgotten, where DATA on a
+// stream the client closed is STREAM_CLOSED (§6.1). A few compares per frame.
+struct FrameScan {
+  std::size_t skip = client_preface.size();  // bytes until the next frame header
+  std::uint8_t head[9] = {};
+  std::uint8_t head_len = 0;
+  std::uint8_t dep[4] = {};
+  std::uint8_t dep_len = 0;
+  bool in_priority = false;
+  std::uint32_t stream = 0;
+
+  // Calls on_data(stream) at each DATA frame header; returns the first nonzero code it or a
+  // self-dependent PRIORITY (PROTOCOL_ERROR) gives, else 0.
+  template <class F>
+  std::uint32_t scan(const std::uint8_t* p, std::size_t n, F&& on_data) {
+    while (n > 0) {
+      if (skip > 0) {
+        const std::size_t k = std::min(skip, n);
+        for (std::size_t i = 0; in_priority && i < k && dep_len < 4; ++i) dep[dep_len++] = p[i];
+        if (in_priority && dep_len == 4) {
+          in_priority = false;
+          const std::uint32_t d = (std::uint32_t(dep[0] & 0x7f) << 24) |
+                                  (std::uint32_t(dep[1]) << 16) | (std::uint32_t(dep[2]) << 8) |
+                                  dep[3];
+          if (d == stream && stream != 0) return NGHTTP2_PROTOCOL_ERROR;
+        }
+        skip -= k;
+        p += k;
+        n -= k;
+        continue;
+      }
+      head[head_len++] = *p++;
+      --n;
+      if (head_len < 9) continue;
+      head_len = 0;
+      skip = (std::size_t(head[0]) << 16) | (std::size_t(head[1]) << 8) | head[2];
+      stream = (std::uint32_t(head[5] & 0x7f) << 24) | (std::uint32_t(head[6]) << 16) |
+               (std::uint32_t(head[7]) << 8) | head[8];
+      in_priority = head[3] == NGHTTP2_PRIORITY && skip == 5;
+      dep_len = 0;
+      if (head[3] == NGHTTP2_DATA) {
+        if (const std::uint32_t code = on_data(stream)) return code;
+      }
+    }
+    return 0;
+  }
+};
+
 // The opaque data of the PING that follows the shutdown notice: its ACK means the client has
 // seen the notice, and the final GOAWAY can name the last stream (nghttp2's advice).
 constexpr std::uint8_t drain_ping[8] = {'s', 't', 'r', 'a', 't', 'a', 'g', 'o'};
@@ -54,8 +104,9 @@ struct Stream final : BodyStream {
   std::optional<Task<Response>> handler;
   Response resp;
   bool deferred = false;
-  bool sending = false;  // a response body is submitted and not all given to nghttp2
-  io::BufferView chunk;  // the part of the response body not yet given to nghttp2
+  bool sending = false;     // a response body is submitted and not all given to nghttp2
+  bool reset_sent = false;  // we sent RST_STREAM: frames the client still sends are ignored
+  io::BufferView chunk;     // the part of the response body not yet given to nghttp2
   std::size_t chunk_off = 0;
   bool body_done = false;
 
@@ -99,8 +150,39 @@ struct ServerConnection::Impl {
   std::uint32_t continuations = 0;
   std::uint32_t empty_frames = 0;
   std::uint64_t window_updates = 0, priorities = 0, streams_opened = 0, data_frames_sent = 0;
+  // Stream state rules nghttp2 leaves to us once it has forgotten a stream (RFC 9113 §5.1):
+  // the highest stream the client opened, and the last streams closed (the top bit: we reset
+  // it, so that frames still in flight must be ignored, not answered with STREAM_CLOSED).
+  std::int32_t max_client_stream = 0;
+  std::array<std::uint32_t, 32> recently_closed{};
+  std::uint8_t closed_next = 0;
+  static constexpr std::uint32_t reset_by_us = 0x80000000u;
+  // 0: unknown (open, idle or long closed); 1: closed; 2: closed by our RST_STREAM.
+  int closed_state(std::int32_t id) const {
+    for (std::uint32_t e : recently_closed) {
+      if ((e & ~reset_by_us) == static_cast<std::uint32_t>(id) && id != 0) {
+        return e & reset_by_us ? 2 : 1;
+      }
+    }
+    return 0;
+  }
   // The GOAWAY code of a defence that ended input (a callback returned CALLBACK_FAILURE).
   std::uint32_t fatal_code = NGHTTP2_INTERNAL_ERROR;
+  FrameScan frame_scan;
+
+  // Checks input ahead of nghttp2 (FrameScan); a violation ends the session with its GOAWAY.
+  bool scan_input(const std::uint8_t* p, std::size_t n) {
+    const std::uint32_t code = frame_scan.scan(p, n, [this](std::uint32_t id) -> std::uint32_t {
+      const auto sid = static_cast<std::int32_t>(id);
+      if (!(sid & 1) || sid > max_client_stream || find(sid)) return 0;
+      return closed_state(sid) == 1 ? NGHTTP2_STREAM_CLOSED : 0;
+    });
+    if (code == 0) return true;
+    count(ctx.bad_requests);
+    nghttp2_session_terminate_session(session, code);
+    closed = true;
+    return false;
+  }
 
   // Ends the session from inside a callback: GOAWAY(code), no more input processed.
   int fail(std::uint32_t code) {
@@ -321,11 +403,6 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       }
       c.progressed = true;
       return 0;
-    case NGHTTP2_PRIORITY:
-      if (++c.priorities > c.settings.max_priority_frames_per_stream * (1 + c.streams_opened)) {
-        return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);  // CVE-2019-9513 class
-      }
-      return 0;
     case NGHTTP2_PING:
       if ((frame->hd.flags & NGHTTP2_FLAG_ACK) &&
           std::memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
@@ -341,6 +418,28 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
 // bound of its own) and frames without payload.
 int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
   auto& c = impl_of(user);
+  // Stream rules for streams nghttp2 no longer tracks (it keeps no closed streams without the
+  // RFC 7540 priority tree): HEADERS below the highest client stream on a stream that is not
+  // open is a decreasing stream id (PROTOCOL_ERROR, §5.1.1) or a closed stream (STREAM_CLOSED,
+  // §5.1). Frames on streams we reset are left to nghttp2, which ignores them (§5.1: they may
+  // have been in flight). DATA is checked by FrameScan (nghttp2 skips it before this callback).
+  if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1) && hd->stream_id <= c.max_client_stream &&
+      c.find(hd->stream_id) == nullptr) {
+    const int closed = c.closed_state(hd->stream_id);
+    if (closed == 1) return c.fail(NGHTTP2_STREAM_CLOSED);
+    if (closed == 0) return c.fail(NGHTTP2_PROTOCOL_ERROR);
+  }
+  if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1)) {
+    c.max_client_stream = std::max(c.max_client_stream, hd->stream_id);
+  }
+  // PRIORITY on stream 0 (§6.3): nghttp2 ignores PRIORITY frames once RFC 7540 priorities are
+  // off, but the frame's rules still hold.
+  if (hd->type == NGHTTP2_PRIORITY) {
+    if (hd->stream_id == 0) return c.fail(NGHTTP2_PROTOCOL_ERROR);
+    if (++c.priorities > c.settings.max_priority_frames_per_stream * (1 + c.streams_opened)) {
+      return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);  // CVE-2019-9513 class
+    }
+  }
   if (hd->type == NGHTTP2_HEADERS) {
     c.continuations = 0;
   } else if (hd->type == NGHTTP2_CONTINUATION) {
@@ -358,7 +457,18 @@ int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
 }
 
 int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
-  if (frame->hd.type == NGHTTP2_DATA) ++impl_of(user).data_frames_sent;
+  auto& c = impl_of(user);
+  if (frame->hd.type == NGHTTP2_DATA) {
+    ++c.data_frames_sent;
+  } else if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    if (Stream* s = c.find(frame->hd.stream_id)) {
+      s->reset_sent = true;
+    } else {  // a stream nghttp2 refused: never ours, but the client may still send on it
+      c.recently_closed[c.closed_next] =
+          static_cast<std::uint32_t>(frame->hd.stream_id) | c.reset_by_us;
+      c.closed_next = static_cast<std::uint8_t>((c.closed_next + 1) % c.recently_closed.size());
+    }
+  }
   return 0;
 }
 
@@ -370,6 +480,9 @@ int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint3
   const std::size_t unread = s->in.size() - s->in_begin;
   if (unread) nghttp2_session_consume_connection(session, unread);
   nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
+  c.recently_closed[c.closed_next] =
+      static_cast<std::uint32_t>(stream_id) | (s->reset_sent ? c.reset_by_us : 0);
+  c.closed_next = static_cast<std::uint8_t>((c.closed_next + 1) % c.recently_closed.size());
   c.remove(s);
   return 0;
 }
@@ -476,9 +589,9 @@ bool ServerConnection::Impl::start_upgraded() {
   nghttp2_session_set_stream_user_data(session, 1, s.get());
   streams.push_back(std::move(s));
   start_handler(*streams.back());
-  if (!up->rest.empty()) {
-    const ssize_t rv = nghttp2_session_mem_recv(
-        session, reinterpret_cast<const std::uint8_t*>(up->rest.data()), up->rest.size());
+  const auto* rest = reinterpret_cast<const std::uint8_t*>(up->rest.data());
+  if (!up->rest.empty() && scan_input(rest, up->rest.size())) {
+    const ssize_t rv = nghttp2_session_mem_recv(session, rest, up->rest.size());
     if (rv < 0) fatal(static_cast<int>(rv));
   }
   return true;
@@ -727,8 +840,12 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
         if (!r.value() || *r.value() == 0) return ready;  // the peer is gone: nothing to answer
         progress = true;
         c.input_seen = true;
-        const ssize_t rv = nghttp2_session_mem_recv(c.session, t_input.data(), *r.value());
-        if (rv < 0) c.fatal(static_cast<int>(rv));
+        // (A self-dependent PRIORITY ends the connection rather than its stream, which may be
+        // idle: §5.4.2 allows it.)
+        if (c.scan_input(t_input.data(), *r.value())) {
+          const ssize_t rv = nghttp2_session_mem_recv(c.session, t_input.data(), *r.value());
+          if (rv < 0) c.fatal(static_cast<int>(rv));
+        }
       }
     }
 

@@ -212,3 +212,14 @@ CASES = [rapid_reset, continuation_flood, hpack_bomb, settings_flood, ping_flood
          empty_data_flood, window_update_flood, too_many_streams, too_many_streams_after_ack,
          idle_timeout, slow_read_window,
          slow_read_tcp]
+
+
+def priority_flood(port, pid):
+    """CVE-2019-9513 class: PRIORITY frames (ignored by the server, which has RFC 7540
+    priorities off) beyond 100 per stream."""
+    c = Conn(port)
+    c.send_quietly(frame(2, 0, 1, bytes([0, 0, 0, 3, 15])) * 20000)
+    c.expect_connection_error(ENHANCE_YOUR_CALM)
+
+
+CASES.append(priority_flood)
