@@ -48,8 +48,8 @@ Task<Outcome> run_group(std::string group, std::uint16_t port) {
     const std::string cmd =
         "/usr/bin/python3 -c 'import hpack' 2>/dev/null || "
         "{ echo 'FAIL setup: python3-hpack is missing (scripts/bootstrap installs python3-h2)'; "
-        "exit 1; }; PYTHONDONTWRITEBYTECODE=1 timeout -k 5 280 /usr/bin/python3 " STRATA_TEST_SOURCE_DIR
-        "/http/h2_frames/run.py " +
+        "exit 1; }; PYTHONDONTWRITEBYTECODE=1 timeout -k 5 280 "
+        "/usr/bin/python3 " STRATA_TEST_SOURCE_DIR "/http/h2_frames/run.py " +
         group + " " + std::to_string(port) + " " + std::to_string(::getpid()) + " 2>&1";
     int status = 0;
     Outcome o;

@@ -3,20 +3,11 @@
 #include <array>
 #include <cstdint>
 
+#include "strata/http/headers.hpp"
+
 namespace strata::http::h2 {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // True if the comma-separated list `list` holds `token` (optional whitespace around items).
 bool has_token(std::string_view list, std::string_view token) {
@@ -26,7 +17,7 @@ bool has_token(std::string_view list, std::string_view token) {
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (iequals(item, token)) return true;
+    if (ascii_iequals(item, token)) return true;
   }
   return false;
 }
