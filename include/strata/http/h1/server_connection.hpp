@@ -789,6 +789,7 @@ class ServerConnection {
     if (!flushed) co_return true;  // the peer is gone: nothing to answer either way
     up->rest.assign(unread());
     h2_upgrade_ = std::move(up);
+    go_idle();  // HTTP/2 has what it needs: the buffer and the Scratch go back to their pools
     co_return true;
   }
 
