@@ -152,11 +152,14 @@ class TcpConnection {
     if (!lease_.check_in(cx.waker())) return ready;  // cancelled: dropping us closes
     if (h2_) return h2_->poll_serve(cx, h2::IoRef::of(stream_));
     if (conn_.poll_serve(cx).is_pending()) return pending;
-    if (!conn_.h2_preface()) return ready;
-    // h2c with prior knowledge: the preface is still unread; HTTP/2 takes the connection.
+    std::unique_ptr<h2::Upgrade> upgrade = conn_.take_h2_upgrade();
+    if (!conn_.h2_preface() && !upgrade) return ready;
+    // h2c with prior knowledge (the preface is still unread) or by Upgrade (the 101 is
+    // written): HTTP/2 takes the connection.
     const ServerState& st = *lease_.st;
     h2_ = std::make_unique<h2::ServerConnection>(st.ctx, st.config.http2, stream_.peer_addr(),
                                                  nullptr);
+    if (upgrade) h2_->upgrade(std::move(*upgrade));
     return h2_->poll_serve(cx, h2::IoRef::of(stream_));
   }
 

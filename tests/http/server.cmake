@@ -19,3 +19,7 @@ target_compile_definitions(http_server_tls_test PRIVATE STRATA_TEST_SOURCE_DIR="
 # HTTP/2: h2c with prior knowledge and h2 by ALPN, driven by curl, nghttp and h2load.
 strata_test(http_server_h2_test LABELS "http;h2" SOURCES http/server_h2_test.cpp)
 target_compile_definitions(http_server_h2_test PRIVATE STRATA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+# HTTP/2 frame by frame: python3 scripts (tests/http/h2_frames/) against an in-process server:
+# the defences, a graceful drain and RFC 9113/7541 conformance cases.
+strata_test(http_server_h2_frames_test LABELS "http;h2" SOURCES http/server_h2_frames_test.cpp)
+target_compile_definitions(http_server_h2_frames_test PRIVATE STRATA_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")

@@ -131,6 +131,52 @@ Task<std::string> shell(std::string cmd) {
   co_return r ? std::move(*r) : std::string("spawn_blocking failed");
 }
 
+Task<void> upgrade_h2c(Ports p) {
+  // curl --http2 on http:// asks for `Upgrade: h2c` (RFC 7540 §3.2): 101, then the request is
+  // answered as stream 1 over HTTP/2.
+  Curl up = co_await curl("--http2 -w ' %{http_version}' " + h2c(p, "/version"));
+  EXPECT_EQ(up.out, "h2 2");
+  Curl head = co_await curl("--http2 -I -w '%{http_version}' " + h2c(p, "/version"));
+  EXPECT_NE(head.out.find("HTTP/2 200"), std::string::npos) << head.out;
+  // A small body is read whole before the 101 and given to the handler on stream 1.
+  Curl small = co_await curl("--http2 --data-binary 'hello over h2c' -w ' %{http_version}' " +
+                             h2c(p, "/echo"));
+  EXPECT_EQ(small.out, "hello over h2c 2");
+  // A body beyond h2::upgrade_body_limit: the upgrade is ignored, HTTP/1.1 serves it.
+  const std::string file = make_file("h2c-upgrade.bin", 100'000);
+  Curl large = co_await curl("--http2 --data-binary @" + file +
+                             " -o /dev/null -w '%{http_version}' " + h2c(p, "/echo"));
+  EXPECT_EQ(large.out, "1.1");
+  // An invalid HTTP2-Settings (not base64url; a bad entry; two fields): HTTP/1.1 answers.
+  const std::string upgrade = "-H 'Connection: Upgrade, HTTP2-Settings' -H 'Upgrade: h2c' ";
+  for (const std::string settings :
+       {"-H 'HTTP2-Settings: !!!!'", "-H 'HTTP2-Settings: AAIAAAAC'",
+        "-H 'HTTP2-Settings: AAMAAABk' -H 'HTTP2-Settings: AAMAAABk'"}) {
+    Curl bad = co_await curl("--http1.1 -i " + upgrade + settings + " " + h2c(p, "/version"));
+    EXPECT_TRUE(bad.out.starts_with("HTTP/1.1 200")) << settings << ": " << bad.out;
+    EXPECT_TRUE(bad.out.ends_with("h1")) << settings << ": " << bad.out;
+  }
+  // The same request with a valid field switches (the 101 is what curl --http1.1 shows).
+  Curl good =
+      co_await curl("--http1.1 -i --max-time 2 " + upgrade + "-H 'HTTP2-Settings: AAMAAABk' " +
+                    h2c(p, "/version") + " 2>/dev/null || true");
+  EXPECT_TRUE(good.out.starts_with("HTTP/1.1 101 Switching Protocols")) << good.out;
+  // TLS never upgrades to h2c: the request is served as HTTP/1.1.
+  Curl tls = co_await curl("--http1.1 -i --cacert " + pki.path("ca.pem") + " " + upgrade +
+                           "-H 'HTTP2-Settings: AAMAAABk' https://localhost:" +
+                           std::to_string(p.tls.port()) + "/version");
+  EXPECT_TRUE(tls.out.starts_with("HTTP/1.1 200")) << tls.out;
+  EXPECT_TRUE(tls.out.ends_with("h1")) << tls.out;
+  // nghttp's own upgrade (-u), several requests on the upgraded connection.
+  std::string out = co_await shell("timeout 10 nghttp -u " + h2c(p, "/version") + " " +
+                                   h2c(p, "/plaintext") + " 2>&1; echo");
+  EXPECT_NE(out.find("h2"), std::string::npos) << out;
+  EXPECT_NE(out.find("Hello, World!"), std::string::npos) << out;
+}
+TEST(HttpServerH2, UpgradeH2cFromHttp11) {
+  run_multi(with_h2_server(upgrade_h2c), 2, 60s);
+}
+
 Task<void> streams_are_concurrent(Ports p) {
   // Both on one connection: /wait completes only because /release runs beside it.
   std::string out = co_await shell("timeout 10 nghttp " + h2c(p, "/wait") + " " +

@@ -18,6 +18,60 @@ namespace {
 // Input is read here and handed to nghttp2 at once (it keeps partial frames itself).
 thread_local std::array<std::uint8_t, 16 * 1024> t_input;
 
+// Follows frame boundaries over the input, ahead of nghttp2, for the rules it skips: with RFC
+// 7540 priorities off it ignores PRIORITY payloads, but a stream depending on itself is still
+// an error (RFC 9113 §5.3.1); and it ignores DATA on streams it has forgotten, where DATA on a
+// stream the client closed is STREAM_CLOSED (§6.1). A few compares per frame.
+struct FrameScan {
+  std::size_t skip = client_preface.size();  // bytes until the next frame header
+  std::uint8_t head[9] = {};
+  std::uint8_t head_len = 0;
+  std::uint8_t dep[4] = {};
+  std::uint8_t dep_len = 0;
+  bool in_priority = false;
+  std::uint32_t stream = 0;
+
+  // Calls on_data(stream) at each DATA frame header; returns the first nonzero code it or a
+  // self-dependent PRIORITY (PROTOCOL_ERROR) gives, else 0.
+  template <class F>
+  std::uint32_t scan(const std::uint8_t* p, std::size_t n, F&& on_data) {
+    while (n > 0) {
+      if (skip > 0) {
+        const std::size_t k = std::min(skip, n);
+        for (std::size_t i = 0; in_priority && i < k && dep_len < 4; ++i) dep[dep_len++] = p[i];
+        if (in_priority && dep_len == 4) {
+          in_priority = false;
+          const std::uint32_t d = (std::uint32_t(dep[0] & 0x7f) << 24) |
+                                  (std::uint32_t(dep[1]) << 16) | (std::uint32_t(dep[2]) << 8) |
+                                  dep[3];
+          if (d == stream && stream != 0) return NGHTTP2_PROTOCOL_ERROR;
+        }
+        skip -= k;
+        p += k;
+        n -= k;
+        continue;
+      }
+      head[head_len++] = *p++;
+      --n;
+      if (head_len < 9) continue;
+      head_len = 0;
+      skip = (std::size_t(head[0]) << 16) | (std::size_t(head[1]) << 8) | head[2];
+      stream = (std::uint32_t(head[5] & 0x7f) << 24) | (std::uint32_t(head[6]) << 16) |
+               (std::uint32_t(head[7]) << 8) | head[8];
+      in_priority = head[3] == NGHTTP2_PRIORITY && skip == 5;
+      dep_len = 0;
+      if (head[3] == NGHTTP2_DATA) {
+        if (const std::uint32_t code = on_data(stream)) return code;
+      }
+    }
+    return 0;
+  }
+};
+
+// The opaque data of the PING that follows the shutdown notice: its ACK means the client has
+// seen the notice, and the final GOAWAY can name the last stream (nghttp2's advice).
+constexpr std::uint8_t drain_ping[8] = {'s', 't', 'r', 'a', 't', 'a', 'g', 'o'};
+
 bool is_connection_specific(std::string_view name) {
   auto eq = [&](std::string_view n) {
     return name.size() == n.size() &&
@@ -50,7 +104,9 @@ struct Stream final : BodyStream {
   std::optional<Task<Response>> handler;
   Response resp;
   bool deferred = false;
-  io::BufferView chunk;  // the part of the response body not yet given to nghttp2
+  bool sending = false;     // a response body is submitted and not all given to nghttp2
+  bool reset_sent = false;  // we sent RST_STREAM: frames the client still sends are ignored
+  io::BufferView chunk;     // the part of the response body not yet given to nghttp2
   std::size_t chunk_off = 0;
   bool body_done = false;
   // The response ended the exchange before the request body did: the rest of the upload is
@@ -84,16 +140,70 @@ struct ServerConnection::Impl {
   std::size_t out_begin = 0;
   bool closed = false;  // the peer closed or a fatal error: write what is queued, then end
   bool goaway_sent = false;
+  bool flooded = false;  // nghttp2's output is dropped; only `out` is still written
   bool notice_sent = false;
-  Sleep idle;  // deadline while no stream is open
-  bool idle_armed = false;
+  bool drain_acked = false;           // the PING after the shutdown notice came back
+  std::unique_ptr<Upgrade> upgraded;  // from HTTP/1.1, until start() takes it
+  // One deadline: `idle` while no stream is open and nothing waits to be written (re-armed by
+  // input); `stall` while output waits for a peer that neither reads (TCP) nor opens its window
+  // (flow control), re-armed on each write or WINDOW_UPDATE.
+  enum class Timer : std::uint8_t { none, idle, stall, linger };
+  Timer timer_kind = Timer::none;
+  bool progressed = false;  // bytes written or a window opened since the last check
+  bool input_seen = false;  // bytes read since the last check (re-arms the idle deadline)
+  Sleep timer;
   // Rapid reset: a token bucket of stream resets.
   double reset_tokens = 0;
   Instant reset_refill{};
+  // Flood budgets (see Settings): CONTINUATIONs of the current header block, consecutive
+  // frames without payload, WINDOW_UPDATE and PRIORITY frames against the work they can ask for.
+  std::uint32_t continuations = 0;
+  std::uint32_t empty_frames = 0;
+  std::uint64_t window_updates = 0, priorities = 0, streams_opened = 0, data_frames_sent = 0;
+  // Stream state rules nghttp2 leaves to us once it has forgotten a stream (RFC 9113 §5.1):
+  // the highest stream the client opened, and the last streams closed (the top bit: we reset
+  // it, so that frames still in flight must be ignored, not answered with STREAM_CLOSED).
+  std::int32_t max_client_stream = 0;
+  std::array<std::uint32_t, 32> recently_closed{};
+  std::uint8_t closed_next = 0;
+  static constexpr std::uint32_t reset_by_us = 0x80000000u;
+  // 0: unknown (open, idle or long closed); 1: closed; 2: closed by our RST_STREAM.
+  int closed_state(std::int32_t id) const {
+    for (std::uint32_t e : recently_closed) {
+      if ((e & ~reset_by_us) == static_cast<std::uint32_t>(id) && id != 0) {
+        return e & reset_by_us ? 2 : 1;
+      }
+    }
+    return 0;
+  }
+  // The GOAWAY code of a defence that ended input (a callback returned CALLBACK_FAILURE).
+  std::uint32_t fatal_code = NGHTTP2_INTERNAL_ERROR;
+  FrameScan frame_scan;
+
+  // Checks input ahead of nghttp2 (FrameScan); a violation ends the session with its GOAWAY.
+  bool scan_input(const std::uint8_t* p, std::size_t n) {
+    const std::uint32_t code = frame_scan.scan(p, n, [this](std::uint32_t id) -> std::uint32_t {
+      const auto sid = static_cast<std::int32_t>(id);
+      if (!(sid & 1) || sid > max_client_stream || find(sid)) return 0;
+      return closed_state(sid) == 1 ? NGHTTP2_STREAM_CLOSED : 0;
+    });
+    if (code == 0) return true;
+    count(ctx.bad_requests);
+    nghttp2_session_terminate_session(session, code);
+    closed = true;
+    return false;
+  }
+
+  // Ends the session from inside a callback: GOAWAY(code), no more input processed.
+  int fail(std::uint32_t code) {
+    fatal_code = code;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  bool flow_blocked() const;
 
   Impl(const h1::ConnectionContext& c, const Settings& s, const net::SocketAddr& p,
        const tls::Session* t)
-      : ctx(c), settings(s), peer(p), tls(t), idle(Instant::max()) {
+      : ctx(c), settings(s), peer(p), tls(t), timer(Instant::max()) {
     reset_tokens = settings.reset_burst;
     reset_refill = Clock::now();
   }
@@ -104,6 +214,9 @@ struct ServerConnection::Impl {
   }
 
   bool start();
+  Poll<void> poll_deadline(const IoRef& io);  // during poll_serve (cx set)
+  Poll<void> poll_linger(const IoRef& io);
+  bool start_upgraded();
   Stream* find(std::int32_t id) {
     return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
   }
@@ -121,6 +234,47 @@ struct ServerConnection::Impl {
   void submit_error(Stream& s, StatusCode status);
   bool poll_handlers();
   bool rapid_reset_exceeded();
+  // A fatal error from nghttp2_session_mem_recv: queue the GOAWAY that names it, stop reading.
+  void fatal(int rv) {
+    std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
+    if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+      code = NGHTTP2_PROTOCOL_ERROR;
+    } else if (rv == NGHTTP2_ERR_FLOODED || rv == -905 /* TOO_MANY_CONTINUATIONS, >= 1.61 */) {
+      code = NGHTTP2_ENHANCE_YOUR_CALM;
+    } else if (rv == NGHTTP2_ERR_CALLBACK_FAILURE) {
+      code = fatal_code;
+    }
+    count(ctx.bad_requests);
+    closed = true;
+    if (rv != NGHTTP2_ERR_FLOODED) {
+      nghttp2_session_terminate_session(session, code);
+      return;
+    }
+    // Flooded: nghttp2 holds max_outbound_acks frames for a peer that does not read them and
+    // would send nothing after them. Drop them: our own GOAWAY follows what is already in
+    // `out` (whole frames), and nghttp2 writes nothing more.
+    flooded = true;
+    const std::uint32_t last =
+        static_cast<std::uint32_t>(nghttp2_session_get_last_proc_stream_id(session));
+    const std::uint8_t goaway[17] = {0,
+                                     0,
+                                     8,
+                                     NGHTTP2_GOAWAY,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     std::uint8_t(last >> 24),
+                                     std::uint8_t(last >> 16),
+                                     std::uint8_t(last >> 8),
+                                     std::uint8_t(last),
+                                     0,
+                                     0,
+                                     0,
+                                     std::uint8_t(code)};
+    out.append(reinterpret_cast<const char*>(goaway), sizeof goaway);
+  }
 };
 
 // ---- request body (the handler's reads) ----
@@ -155,6 +309,7 @@ ServerConnection::Impl& impl_of(void* user) {
 int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   auto& c = impl_of(user);
+  ++c.streams_opened;
   auto s = std::make_unique<Stream>();
   s->conn = &c;
   s->id = frame->hd.stream_id;
@@ -241,6 +396,15 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       return 0;
     }
     case NGHTTP2_DATA: {
+      // Empty DATA without END_STREAM does nothing but cost a frame (padding only counts as
+      // empty): a run of them is a flood (CVE-2019-9518).
+      const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+      if (!end && frame->hd.length <= frame->data.padlen) {
+        if (++c.empty_frames > c.settings.max_empty_frames)
+          return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+      } else {
+        c.empty_frames = 0;
+      }
       if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
         if (Stream* s = c.find(frame->hd.stream_id)) {
           s->in_eof = true;
@@ -250,8 +414,21 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       return 0;
     }
     case NGHTTP2_RST_STREAM:
-      if (c.rapid_reset_exceeded()) {
-        nghttp2_session_terminate_session(c.session, NGHTTP2_ENHANCE_YOUR_CALM);
+      if (c.rapid_reset_exceeded()) return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+      return 0;
+    case NGHTTP2_WINDOW_UPDATE:
+      // A window update is owed at most for what we sent: a few per stream and per DATA frame
+      // (Envoy's budget). More is a flood (CVE-2019-9517 class).
+      if (++c.window_updates >
+          c.settings.window_update_budget + 2 * c.streams_opened + 10 * c.data_frames_sent) {
+        return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+      }
+      c.progressed = true;
+      return 0;
+    case NGHTTP2_PING:
+      if ((frame->hd.flags & NGHTTP2_FLAG_ACK) &&
+          std::memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
+        c.drain_acked = true;
       }
       return 0;
     default:
@@ -259,15 +436,70 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   }
 }
 
+// Counts CONTINUATION frames per header block (CVE-2024-27316 class: nghttp2 before 1.61 has no
+// bound of its own) and frames without payload.
+int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
+  auto& c = impl_of(user);
+  // Stream rules for streams nghttp2 no longer tracks (it keeps no closed streams without the
+  // RFC 7540 priority tree): HEADERS below the highest client stream on a stream that is not
+  // open is a decreasing stream id (PROTOCOL_ERROR, §5.1.1) or a closed stream (STREAM_CLOSED,
+  // §5.1). Frames on streams we reset are left to nghttp2, which ignores them (§5.1: they may
+  // have been in flight). DATA is checked by FrameScan (nghttp2 skips it before this callback).
+  if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1) && hd->stream_id <= c.max_client_stream &&
+      c.find(hd->stream_id) == nullptr) {
+    const int closed = c.closed_state(hd->stream_id);
+    if (closed == 1) return c.fail(NGHTTP2_STREAM_CLOSED);
+    if (closed == 0) return c.fail(NGHTTP2_PROTOCOL_ERROR);
+  }
+  if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1)) {
+    c.max_client_stream = std::max(c.max_client_stream, hd->stream_id);
+  }
+  // PRIORITY on stream 0 (§6.3): nghttp2 ignores PRIORITY frames once RFC 7540 priorities are
+  // off, but the frame's rules still hold.
+  if (hd->type == NGHTTP2_PRIORITY) {
+    if (hd->stream_id == 0) return c.fail(NGHTTP2_PROTOCOL_ERROR);
+    if (++c.priorities > c.settings.max_priority_frames_per_stream * (1 + c.streams_opened)) {
+      return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);  // CVE-2019-9513 class
+    }
+  }
+  if (hd->type == NGHTTP2_HEADERS) {
+    c.continuations = 0;
+  } else if (hd->type == NGHTTP2_CONTINUATION) {
+    if (++c.continuations > c.settings.max_continuations) return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+  if ((hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION) &&
+      !(hd->flags & NGHTTP2_FLAG_END_STREAM)) {
+    if (hd->length == 0) {
+      if (++c.empty_frames > c.settings.max_empty_frames) return c.fail(NGHTTP2_ENHANCE_YOUR_CALM);
+    } else {
+      c.empty_frames = 0;
+    }
+  }
+  return 0;
+}
+
 int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
-  if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
-  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
-  Stream* s = impl_of(user).find(frame->hd.stream_id);
-  if (!s) return 0;
-  s->response_sent = true;
-  if (s->reset_after_response && !s->in_eof) {
-    s->reset_after_response = false;
-    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+  auto& c = impl_of(user);
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+    if (Stream* s = c.find(frame->hd.stream_id)) {
+      s->response_sent = true;
+      if (s->reset_after_response && !s->in_eof) {  // a dropped upload past its limit
+        s->reset_after_response = false;
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+      }
+    }
+  }
+  if (frame->hd.type == NGHTTP2_DATA) {
+    ++c.data_frames_sent;
+  } else if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    if (Stream* s = c.find(frame->hd.stream_id)) {
+      s->reset_sent = true;
+    } else {  // a stream nghttp2 refused: never ours, but the client may still send on it
+      c.recently_closed[c.closed_next] =
+          static_cast<std::uint32_t>(frame->hd.stream_id) | c.reset_by_us;
+      c.closed_next = static_cast<std::uint8_t>((c.closed_next + 1) % c.recently_closed.size());
+    }
   }
   return 0;
 }
@@ -280,6 +512,9 @@ int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint3
   const std::size_t unread = s->in.size() - s->in_begin;
   if (unread) nghttp2_session_consume_connection(session, unread);
   nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
+  c.recently_closed[c.closed_next] =
+      static_cast<std::uint32_t>(stream_id) | (s->reset_sent ? c.reset_by_us : 0);
+  c.closed_next = static_cast<std::uint8_t>((c.closed_next + 1) % c.recently_closed.size());
   c.remove(s);
   return 0;
 }
@@ -312,6 +547,7 @@ ssize_t read_body(nghttp2_session* session, std::int32_t stream_id, std::uint8_t
   }
   if (s->body_done && s->chunk_off >= s->chunk.size()) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
+    s->sending = false;
     if (const Headers* t = s->resp.body.trailers(); t && !t->empty()) {
       std::vector<nghttp2_nv> nva;
       for (const HeaderField& f : *t) {
@@ -337,6 +573,7 @@ bool ServerConnection::Impl::start() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
@@ -361,6 +598,33 @@ bool ServerConnection::Impl::start() {
   if (settings.connection_window_size > 65535) {
     nghttp2_session_set_local_window_size(
         session, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(settings.connection_window_size));
+  }
+  if (upgraded) return start_upgraded();
+  return true;
+}
+
+bool ServerConnection::Impl::start_upgraded() {
+  std::unique_ptr<Upgrade> up = std::move(upgraded);
+  const bool head = up->request.method == Method::head;
+  if (nghttp2_session_upgrade2(session, reinterpret_cast<const std::uint8_t*>(up->settings.data()),
+                               up->settings.size(), head, nullptr) != 0) {
+    return false;  // the HTTP/1.1 side checked the settings: only allocation can fail here
+  }
+  auto s = std::make_unique<Stream>();
+  s->conn = this;
+  s->id = 1;
+  s->req = std::move(up->request);
+  s->req.tls = tls;
+  if (!up->body.empty()) s->req.body = Body::from(std::move(up->body));
+  s->headers_done = true;
+  s->in_eof = true;
+  nghttp2_session_set_stream_user_data(session, 1, s.get());
+  streams.push_back(std::move(s));
+  start_handler(*streams.back());
+  const auto* rest = reinterpret_cast<const std::uint8_t*>(up->rest.data());
+  if (!up->rest.empty() && scan_input(rest, up->rest.size())) {
+    const ssize_t rv = nghttp2_session_mem_recv(session, rest, up->rest.size());
+    if (rv < 0) fatal(static_cast<int>(rv));
   }
   return true;
 }
@@ -448,7 +712,19 @@ void ServerConnection::Impl::submit_response(Stream& s) {
   nghttp2_data_provider prd;
   prd.source.ptr = &s;
   prd.read_callback = read_body;
+  s.sending = true;
   nghttp2_submit_response(session, s.id, nva.data(), nva.size(), &prd);
+}
+
+bool ServerConnection::Impl::flow_blocked() const {
+  const bool conn_blocked = nghttp2_session_get_remote_window_size(session) <= 0;
+  for (const std::unique_ptr<Stream>& s : streams) {
+    if (!s->sending || s->deferred) continue;  // a body the handler has not produced: its wait
+    if (conn_blocked || nghttp2_session_get_stream_remote_window_size(session, s->id) <= 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Polls every running handler once; true if any finished.
@@ -489,10 +765,77 @@ bool ServerConnection::Impl::poll_handlers() {
   return progress;
 }
 
+// The idle and stall deadlines, polled when the connection waits. Expired: GOAWAY (NO_ERROR
+// when idle, ENHANCE_YOUR_CALM for a peer that stopped taking our output), written if the
+// transport takes it at once, and the connection ends.
+Poll<void> ServerConnection::Impl::poll_deadline(const IoRef& io) {
+  const bool out_waiting = out_begin < out.size();
+  const Timer want = out_waiting || flow_blocked() ? Timer::stall
+                     : streams.empty()             ? Timer::idle
+                                                   : Timer::none;
+  const h1::ConnectionConfig& cfg = *ctx.config;
+  if (want != timer_kind || (want == Timer::stall && progressed) ||
+      (want == Timer::idle && input_seen)) {
+    timer_kind = want;
+    timer.reset(want == Timer::none   ? Instant::max()
+                : want == Timer::idle ? Clock::now() + cfg.idle_timeout
+                                      : Clock::now() + cfg.write_timeout);
+  }
+  progressed = input_seen = false;
+  if (want == Timer::none || timer.poll(*cx).is_pending()) return pending;
+  count(ctx.timeouts);
+  if (out_waiting) return ready;  // the peer does not read: nothing more can reach it
+  if (want == Timer::idle) {
+    nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+  } else {
+    nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+  const std::uint8_t* data = nullptr;
+  ssize_t n;
+  while ((n = nghttp2_session_mem_send(session, &data)) > 0 && out.size() < 64 * 1024) {
+    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+  while (out_begin < out.size()) {  // best effort, without waiting
+    Poll<Result<std::size_t>> w =
+        io.write(io.io, *cx, io::as_bytes(std::string_view(out).substr(out_begin)));
+    if (w.is_pending() || !w.value() || *w.value() == 0) break;
+    out_begin += *w.value();
+  }
+  (void)io.flush(io.io, *cx);
+  return ready;
+}
+
+// The end: everything is written. Ends our write side, then reads and discards what the client
+// still sends until it closes or linger_timeout passes: closing with unread input would reset
+// the connection and could destroy the GOAWAY before the client reads it (as for HTTP/1.1).
+Poll<void> ServerConnection::Impl::poll_linger(const IoRef& io) {
+  if (timer_kind != Timer::linger) {
+    Poll<Result<void>> sh = io.shutdown(io.io, *cx);
+    if (sh.is_pending()) return pending;
+    if (!sh.value()) return ready;
+    timer_kind = Timer::linger;
+    timer.reset(Clock::now() + ctx.config->linger_timeout);
+  }
+  for (int i = 0; i < 64; ++i) {
+    Poll<Result<std::size_t>> r =
+        io.read(io.io, *cx,
+                io::MutableBuffer(reinterpret_cast<std::byte*>(t_input.data()), t_input.size()));
+    if (r.is_pending()) return timer.poll(*cx).is_ready() ? Poll<void>(ready) : Poll<void>(pending);
+    if (!r.value() || *r.value() == 0) return ready;
+  }
+  cx->waker().wake_by_ref();  // a peer that keeps sending: let the worker run others first
+  return timer.poll(*cx).is_ready() ? Poll<void>(ready) : Poll<void>(pending);
+}
+
 ServerConnection::ServerConnection(const h1::ConnectionContext& ctx, const Settings& settings,
                                    const net::SocketAddr& peer, const tls::Session* tls)
     : impl_(std::make_unique<Impl>(ctx, settings, peer, tls)) {}
 ServerConnection::ServerConnection(ServerConnection&&) noexcept = default;
+void ServerConnection::upgrade(Upgrade up) {
+  impl_->upgraded = std::make_unique<Upgrade>(std::move(up));
+}
 ServerConnection& ServerConnection::operator=(ServerConnection&&) noexcept = default;
 ServerConnection::~ServerConnection() = default;
 
@@ -508,19 +851,23 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
   for (int round = 0; round < 64; ++round) {
     bool progress = false;
 
-    // Drain: announce it once, then end the session when no stream is left.
-    if (!c.goaway_sent && c.ctx.draining->load(std::memory_order_acquire)) {
+    // Drain (RFC 9113 §6.8): a shutdown notice (GOAWAY with 2^31-1) and a PING; once the PING
+    // comes back (the client has seen the notice) or no stream is open, the final GOAWAY with
+    // the last stream processed. Streams up to it finish; newer ones are ignored by nghttp2
+    // (the client knows from the GOAWAY that they were not processed). Then the session ends.
+    if (!c.closed && c.ctx.draining->load(std::memory_order_acquire)) {
       if (!c.notice_sent) {
         nghttp2_submit_shutdown_notice(c.session);
+        nghttp2_submit_ping(c.session, NGHTTP2_FLAG_NONE, drain_ping);
         c.notice_sent = true;
       }
-      if (c.streams.empty()) {
+      if (!c.goaway_sent && (c.drain_acked || c.streams.empty())) {
         nghttp2_submit_goaway(c.session, NGHTTP2_FLAG_NONE,
                               nghttp2_session_get_last_proc_stream_id(c.session), NGHTTP2_NO_ERROR,
                               nullptr, 0);
         c.goaway_sent = true;
-        c.closed = true;
       }
+      if (c.goaway_sent && c.streams.empty()) c.closed = true;
     }
 
     // 1. Input.
@@ -531,14 +878,12 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
       if (r.is_ready()) {
         if (!r.value() || *r.value() == 0) return ready;  // the peer is gone: nothing to answer
         progress = true;
-        const ssize_t rv = nghttp2_session_mem_recv(c.session, t_input.data(), *r.value());
-        if (rv < 0) {
-          // A fatal error (bad preface, flood, compression error): send GOAWAY, then close.
-          if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
-            c.count(c.ctx.bad_requests);
-            nghttp2_session_terminate_session(c.session, NGHTTP2_PROTOCOL_ERROR);
-          }
-          c.closed = true;
+        c.input_seen = true;
+        // (A self-dependent PRIORITY ends the connection rather than its stream, which may be
+        // idle: §5.4.2 allows it.)
+        if (c.scan_input(t_input.data(), *r.value())) {
+          const ssize_t rv = nghttp2_session_mem_recv(c.session, t_input.data(), *r.value());
+          if (rv < 0) c.fatal(static_cast<int>(rv));
         }
       }
     }
@@ -555,7 +900,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
     }
 
     // 4. Output: frames into `out`, then to the transport.
-    if (c.out_begin == c.out.size()) {
+    if (c.out_begin == c.out.size() && !c.flooded) {
       c.out.clear();
       c.out_begin = 0;
       const std::uint8_t* data = nullptr;
@@ -571,6 +916,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
       if (!w.value()) return ready;
       c.out_begin += *w.value();
       progress = true;
+      c.progressed = true;
     }
     if (c.out_begin == c.out.size()) {
       if (!c.out.empty()) {
@@ -583,9 +929,9 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
     }
 
     const bool idle_output = c.out_begin == c.out.size();
-    if (idle_output && (c.closed || (!nghttp2_session_want_read(c.session) &&
-                                     !nghttp2_session_want_write(c.session)))) {
-      if (!nghttp2_session_want_write(c.session)) return ready;
+    if (idle_output && (c.flooded || ((c.closed || !nghttp2_session_want_read(c.session)) &&
+                                      !nghttp2_session_want_write(c.session)))) {
+      return c.poll_linger(io);
     }
     if (!progress) break;
     if (round == 63) {  // busy: let the worker run other tasks, then come back
@@ -594,22 +940,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
     }
   }
 
-  // Idle deadline: only while no stream is open.
-  if (c.streams.empty()) {
-    const h1::ConnectionConfig& cfg = *c.ctx.config;
-    if (!c.idle_armed) {
-      c.idle.reset(Clock::now() + cfg.idle_timeout);
-      c.idle_armed = true;
-    }
-    if (c.idle.poll(cx).is_ready()) {
-      c.count(c.ctx.timeouts);
-      return ready;
-    }
-  } else if (c.idle_armed) {
-    c.idle.reset(Instant::max());
-    c.idle_armed = false;
-  }
-  return pending;
+  return c.poll_deadline(io);
 }
 
 }  // namespace strata::http::h2

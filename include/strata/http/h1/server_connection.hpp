@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,7 @@
 #include "strata/http/h1/parser.hpp"
 #include "strata/http/h1/serializer.hpp"
 #include "strata/http/h2/preface.hpp"
+#include "strata/http/h2/upgrade.hpp"
 #include "strata/http/request.hpp"
 #include "strata/http/response.hpp"
 #include "strata/http/service.hpp"
@@ -74,8 +76,10 @@ struct ConnectionContext {
   std::atomic<std::uint64_t>* bad_requests = nullptr;
   std::atomic<std::uint64_t>* timeouts = nullptr;
   net::SocketAddr peer;
-  // poll_serve() stops before the first request when the client opens with the HTTP/2 preface
-  // (h2_preface() then says so, and the bytes are still unread): the owner serves HTTP/2.
+  // The owner serves HTTP/2 after HTTP/1.1: poll_serve() stops before the first request when
+  // the client opens with the HTTP/2 preface (h2_preface() then says so, and the bytes are still
+  // unread), and, on a plaintext stream, after answering 101 to a request that asked for
+  // `Upgrade: h2c` (take_h2_upgrade() then holds the request; RFC 7540 §3.2, h2/upgrade.hpp).
   bool detect_h2_preface = false;
 };
 
@@ -116,6 +120,10 @@ class ServerConnection {
   // True once poll_serve() has stopped because the client opened with the HTTP/2 preface
   // (ConnectionContext::detect_h2_preface).
   bool h2_preface() const noexcept { return h2_preface_; }
+
+  // The request that switched the connection to HTTP/2 by `Upgrade: h2c` once poll_serve() has
+  // written the 101 and stopped (null otherwise); HTTP/2 serves it as stream 1.
+  std::unique_ptr<h2::Upgrade> take_h2_upgrade() noexcept { return std::move(h2_upgrade_); }
 
   // run() as a hand-polled future, for a task whose own future holds the stream and this
   // connection (http::Server's): an idle connection is then this object and nothing else, no
@@ -227,6 +235,11 @@ class ServerConnection {
       }
       const bool head_request = req.method == Method::head;
       body.start(head, sc);
+      if (std::optional<std::string> settings = h2c_settings(head)) {
+        bool switched = co_await upgrade_to_h2c(req, body, std::move(*settings));
+        if (!switched && body.error_status() != 0) co_await write_error(body.error_status());
+        co_return false;
+      }
       if (body.active()) req.body = Body::borrow_stream(body);
 
       // 3. Run the handler inline. Responses batched before it are written while it waits (a
@@ -705,6 +718,87 @@ class ServerConnection {
     co_return true;
   }
 
+  // The decoded HTTP2-Settings of a request that may switch to HTTP/2 by `Upgrade: h2c`: an
+  // HTTP/1.1 request on a plaintext stream of a server that serves HTTP/2, with the upgrade
+  // tokens, exactly one valid HTTP2-Settings field (RFC 7540 §3.2.1) and no body or a
+  // Content-Length body of at most h2::upgrade_body_limit. Otherwise nullopt: the request is
+  // served as HTTP/1.1 (the upgrade is ignored, as the RFC allows).
+  std::optional<std::string> h2c_settings(const RequestHead& head) const {
+    if constexpr (requires { io_.tls_session(); }) {
+      return std::nullopt;  // TLS negotiates h2 by ALPN, never by Upgrade (RFC 7540 §3.3)
+    } else {
+      if (!ctx_.detect_h2_preface || !head.upgrade || head.version_minor != 1 || head.chunked ||
+          head.content_length.value_or(0) > h2::upgrade_body_limit) {
+        return std::nullopt;
+      }
+      std::string upgrade, connection;
+      std::string_view settings;
+      int settings_fields = 0;
+      auto is = [](std::string_view name, std::string_view lower_name) {
+        return name.size() == lower_name.size() &&
+               std::equal(name.begin(), name.end(), lower_name.begin(), [](char a, char b) {
+                 return (a >= 'A' && a <= 'Z' ? char(a - 'A' + 'a') : a) == b;
+               });
+      };
+      for (const HeaderField& f : head.headers) {
+        if (is(f.name, "upgrade")) {
+          upgrade.append(f.value).push_back(',');
+        } else if (is(f.name, "connection")) {
+          connection.append(f.value).push_back(',');
+        } else if (is(f.name, "http2-settings")) {
+          settings = f.value;
+          ++settings_fields;
+        }
+      }
+      if (settings_fields != 1 || !h2::wants_h2c(upgrade, connection)) return std::nullopt;
+      return h2::decode_http2_settings(settings);
+    }
+  }
+
+  // Reads the request body whole, writes the 101, and leaves the request (an owned copy) in
+  // h2_upgrade_ for the HTTP/2 connection. False if the body could not be read.
+  Task<bool> upgrade_to_h2c(Request& req, RequestBody& body, std::string settings) {
+    auto up = std::make_unique<h2::Upgrade>();
+    if (body.active()) {
+      Result<std::string> bytes = co_await Body::borrow_stream(body).text(h2::upgrade_body_limit);
+      if (!bytes) {
+        end_request();
+        co_return false;
+      }
+      up->body = std::move(*bytes);
+    }
+    Request& r = up->request;
+    r.method = req.method;
+    r.version = Version::http_2;
+    r.set_target(req.target());
+    r.peer = peer_;
+    for (const auto& f : req.headers) {
+      const std::string name = lower(f.name);
+      if (name == "connection" || name == "upgrade" || name == "http2-settings" ||
+          name == "keep-alive" || name == "proxy-connection" || name == "te" ||
+          name == "content-length" || name == "expect") {
+        continue;  // connection-specific, or meaning nothing once the body is whole
+      }
+      (void)r.headers.append(name, f.value);
+    }
+    up->settings = std::move(settings);
+    end_request();
+    scratch_->out.append(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+    bool flushed = co_await flush();
+    if (!flushed) co_return true;  // the peer is gone: nothing to answer either way
+    up->rest.assign(unread());
+    h2_upgrade_ = std::move(up);
+    go_idle();  // HTTP/2 has what it needs: the buffer and the Scratch go back to their pools
+    co_return true;
+  }
+
+  static std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+    return out;
+  }
+
   // Sends a file body with sendfile(2) after the batched output: no copy through user space.
   Task<bool> send_file(Body& body, std::uint64_t& written) {
     bool ok = co_await flush();
@@ -761,6 +855,7 @@ class ServerConnection {
   bool first_ = true;        // no request yet: the header_timeout applies to the wait
   bool waiting_ = false;     // idle_timer_ holds this wait's deadline
   bool h2_preface_ = false;  // poll_serve() stopped: the client speaks HTTP/2
+  std::unique_ptr<h2::Upgrade> h2_upgrade_;  // poll_serve() stopped after a 101 to h2c
   detail::ScratchLease scratch_;
   RequestBody* body_ = nullptr;  // serve_burst()'s, while it runs
   Sleep idle_timer_{Instant{}};  // the first-request or idle deadline

@@ -26,6 +26,7 @@
 #include "strata/http/h1/server_connection.hpp"
 #include "strata/http/h2/preface.hpp"
 #include "strata/http/h2/settings.hpp"
+#include "strata/http/h2/upgrade.hpp"
 #include "strata/io/async_io.hpp"
 #include "strata/net/socket_addr.hpp"
 #include "strata/rt/poll.hpp"
@@ -39,6 +40,7 @@ struct IoRef {
   Poll<Result<std::size_t>> (*read)(void*, Context&, io::MutableBuffer) = nullptr;
   Poll<Result<std::size_t>> (*write)(void*, Context&, io::ConstBuffer) = nullptr;
   Poll<Result<void>> (*flush)(void*, Context&) = nullptr;
+  Poll<Result<void>> (*shutdown)(void*, Context&) = nullptr;  // flush, then end the write side
 
   template <class S>
   requires io::AsyncRead<S> && io::AsyncWrite<S>
@@ -50,7 +52,8 @@ struct IoRef {
                  [](void* p, Context& cx, io::ConstBuffer b) {
                    return static_cast<S*>(p)->poll_write(cx, b);
                  },
-                 [](void* p, Context& cx) { return static_cast<S*>(p)->poll_flush(cx); }};
+                 [](void* p, Context& cx) { return static_cast<S*>(p)->poll_flush(cx); },
+                 [](void* p, Context& cx) { return static_cast<S*>(p)->poll_shutdown(cx); }};
   }
 };
 
@@ -63,6 +66,11 @@ class ServerConnection {
   ServerConnection(ServerConnection&&) noexcept;
   ServerConnection& operator=(ServerConnection&&) noexcept;
   ~ServerConnection();
+
+  // Continues a connection that HTTP/1.1 switched by `Upgrade: h2c` (the 101 is written):
+  // `up.request` becomes stream 1 (half-closed: its body is whole), `up.settings` the client's
+  // initial SETTINGS, and `up.rest` the first input. Call before the first poll_serve().
+  void upgrade(Upgrade up);
 
   // Serves until the peer closes, a protocol error or deadline ends the connection, or the
   // server drains (GOAWAY, in-flight streams finish). Ready when the connection is done.

@@ -33,10 +33,20 @@ struct Settings {
   // at `resets_per_second`; beyond it the connection is ended with GOAWAY ENHANCE_YOUR_CALM.
   std::uint32_t reset_burst = 200;
   std::uint32_t resets_per_second = 100;
-  // Control-frame floods: SETTINGS frames per connection and queued outbound ACKs (PING,
-  // SETTINGS) before the peer is considered flooding (nghttp2's limits).
+  // Control-frame floods: entries in one SETTINGS frame, and outbound ACKs (PING, SETTINGS)
+  // queued while the peer does not read, before it is considered flooding (nghttp2's limits).
   std::uint32_t max_settings_frames = 32;
   std::uint32_t max_outbound_acks = 1000;
+  // CONTINUATION flood (CVE-2024-27316 class): CONTINUATION frames after one HEADERS frame
+  // (with max_frame_size, this also bounds a header block: 9 x 16 KiB).
+  std::uint32_t max_continuations = 8;
+  // Empty frames (DATA, HEADERS, CONTINUATION without payload or END_STREAM) in a row
+  // (CVE-2019-9518; Envoy allows 1).
+  std::uint32_t max_empty_frames = 32;
+  // WINDOW_UPDATE frames allowed beyond 2 per stream and 10 per DATA frame we sent, and
+  // PRIORITY frames per stream (CVE-2019-9517/9513 class floods; Envoy's budgets).
+  std::uint32_t window_update_budget = 100;
+  std::uint32_t max_priority_frames_per_stream = 100;
 };
 
 }  // namespace strata::http::h2
