@@ -95,8 +95,9 @@ struct Stream final : BodyStream {
   bool headers_done = false;
 
   // The request body as it arrives: [in_begin, in.size()) unread; `lent` bytes handed to the
-  // handler and given back (window) on its next read.
-  std::string in;
+  // handler and given back (window) on its next read. Bytes that arrive while `in` is lent go
+  // to `more`: appending to `in` could move the bytes the handler still holds a view of.
+  std::string in, more;
   std::size_t in_begin = 0, lent = 0;
   bool in_eof = false;
   Waker reader;
@@ -122,7 +123,7 @@ struct Stream final : BodyStream {
 
   Poll<Result<io::BufferView>> poll_data(Context& cx) override;
   std::optional<std::uint64_t> size_hint() const override {
-    if (in_eof) return in.size() - in_begin;
+    if (in_eof) return in.size() - in_begin + more.size();
     return std::nullopt;
   }
 };
@@ -289,6 +290,15 @@ Poll<Result<io::BufferView>> Stream::poll_data(Context& cx) {
       in_begin = 0;
     }
   }
+  if (!more.empty()) {  // `in` is no longer lent: take what arrived meanwhile
+    if (in_begin == in.size()) {
+      in.swap(more);
+      in_begin = 0;
+    } else {
+      in.append(more);
+    }
+    more.clear();
+  }
   if (in_begin < in.size()) {
     lent = in.size() - in_begin;
     return io::BufferView(std::string_view(in).substr(in_begin));
@@ -374,7 +384,7 @@ int on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t stream_id, const 
     }
     return 0;
   }
-  s->in.append(reinterpret_cast<const char*>(data), len);
+  (s->lent ? s->more : s->in).append(reinterpret_cast<const char*>(data), len);
   s->reader.wake_by_ref();
   return 0;
 }
@@ -509,7 +519,7 @@ int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint3
   Stream* s = c.find(stream_id);
   if (!s) return 0;
   // Unread request bytes still count against the connection window: give them back.
-  const std::size_t unread = s->in.size() - s->in_begin;
+  const std::size_t unread = s->in.size() - s->in_begin + s->more.size();
   if (unread) nghttp2_session_consume_connection(session, unread);
   nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
   c.recently_closed[c.closed_next] =
@@ -754,9 +764,11 @@ bool ServerConnection::Impl::poll_handlers() {
     submit_response(s);
     // A response that ends the exchange before the request body: drop the rest of the upload.
     if (!s.in_eof) {
-      const std::size_t unread = s.in.size() - s.in_begin;  // includes what the handler was lent
+      // Includes what the handler was lent and what arrived meanwhile.
+      const std::size_t unread = s.in.size() - s.in_begin + s.more.size();
       if (unread) nghttp2_session_consume(session, s.id, unread);
       s.in.clear();
+      s.more.clear();
       s.in_begin = s.lent = 0;
       s.discarding = true;
       s.discarded = unread;
