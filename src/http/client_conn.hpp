@@ -207,8 +207,9 @@ Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Tar
 // prior knowledge).
 bool tries_h2(const ClientConfig& cfg, const Target& t) noexcept;
 // The exchange over HTTP/2 (src/http/client_h2.cpp): nullopt when the origin speaks HTTP/1.1
-// (its pooled connection is left idle for exchange() to take).
+// (then `fresh` holds the connection this call opened, if it did, for exchange() to use).
 Task<std::optional<Attempt>> h2_exchange(std::shared_ptr<ClientShared> sh, Request& req,
-                                         const Target& t, ExchangeOptions o, ConnKey key);
+                                         const Target& t, ExchangeOptions o, ConnKey key,
+                                         std::optional<ConnLease>& fresh);
 
 }  // namespace strata::http::detail

@@ -460,13 +460,19 @@ Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Tar
   key.runtime = rt ? static_cast<const void*>(rt->scheduler) : nullptr;
   key.authority = t.authority;
   key.tls = t.tls;
+  std::optional<ConnLease> fresh;  // the first connection of an origin that picked http/1.1
   if (tries_h2(cfg, t)) {
-    std::optional<Attempt> a = co_await h2_exchange(sh, req, t, o, key);
+    std::optional<Attempt> a = co_await h2_exchange(sh, req, t, o, key, fresh);
     if (a) co_return std::move(*a);
   }
-  Result<ConnLease> acquired = co_await sh->pool.acquire(key);
-  if (!acquired) co_return Attempt(std::unexpected(std::move(acquired).error()));
-  ExchangeLease lease(std::move(*acquired));
+  std::optional<Result<ConnLease>> acquired;
+  if (fresh) {
+    acquired.emplace(std::move(*fresh));
+  } else {
+    acquired.emplace(co_await sh->pool.acquire(key));
+  }
+  if (!*acquired) co_return Attempt(std::unexpected(std::move(*acquired).error()));
+  ExchangeLease lease(std::move(**acquired));
   ClientConn& c = lease.conn();
   if (c.h2) {  // h2 by ALPN where this Client does not speak it (http1_only, a given context)
     co_return Attempt(

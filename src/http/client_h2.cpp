@@ -4,7 +4,7 @@
 // knowledge, known up front. The first request connects through ConnPool (so that connecting,
 // TLS, session resumption and the counters are the HTTP/1.1 path's) while later ones wait on
 // H2Origin::settled; an h2 connection is then taken out of ConnPool and shared through H2Pool,
-// an http/1.1 one is left idle in ConnPool and the origin is marked h1 for good.
+// an http/1.1 one carries this request as usual and the origin is marked h1 for good.
 #include "client_conn.hpp"
 
 namespace strata::http::detail {
@@ -79,7 +79,8 @@ bool tries_h2(const ClientConfig& cfg, const Target& t) noexcept {
 }
 
 Task<std::optional<Attempt>> h2_exchange(std::shared_ptr<ClientShared> sh, Request& req,
-                                         const Target& t, ExchangeOptions o, ConnKey key) {
+                                         const Target& t, ExchangeOptions o, ConnKey key,
+                                         std::optional<ConnLease>& fresh) {
   const ClientConfig& cfg = sh->config;
   for (;;) {
     std::shared_ptr<h2::ClientConnection> conn;
@@ -115,7 +116,8 @@ Task<std::optional<Attempt>> h2_exchange(std::shared_ptr<ClientShared> sh, Reque
     Result<ConnLease> lease = co_await sh->pool.acquire(key);
     if (!lease) co_return Attempt(std::unexpected(std::move(lease).error()));
     if (!(*lease)->h2 && key.tls) {
-      connecting.settle(nullptr, true);  // http/1.1 by ALPN: the lease goes back idle
+      connecting.settle(nullptr, true);  // http/1.1 by ALPN: this request uses it
+      fresh.emplace(std::move(*lease));
       co_return std::nullopt;
     }
     ClientConn c = std::move(*lease).detach();
