@@ -2,8 +2,8 @@
 // "strata.http.h2". A stream reset (RST_STREAM) or a connection ended (GOAWAY) by the peer, or a
 // protocol violation we detected, is reported with its code.
 //
-//   std::error_code ec = http::h2::ErrorCode::refused_stream;
-//   bool retry_safe = ec == http::h2::ErrorCode::refused_stream;   // never processed by the peer
+//   Error e(http::h2::make_error_code(http::h2::ErrorCode::refused_stream), "http2 stream");
+//   bool retry_safe = e == http::h2::ErrorCode::refused_stream;   // never processed by the peer
 #pragma once
 
 #include <cstdint>
