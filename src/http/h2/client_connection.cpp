@@ -601,14 +601,11 @@ class ResponseBody final : public BodyStream {
       }
       s_->waiter = cx.waker();
     }
-    if (!wait_) {
-      std::optional<Instant> d = deadline_;
-      if (read_timeout_ > Duration::zero()) {
-        const Instant step = Clock::now() + read_timeout_;
-        if (!d || step < *d) d = step;
-      }
-      if (!d) return pending;
-      wait_.emplace(*d);
+    if (!wait_) {  // this read's deadline: the earlier of the step limit and the request's
+      Instant d = deadline_.value_or(Instant::max());
+      if (read_timeout_ > Duration::zero()) d = std::min(d, Clock::now() + read_timeout_);
+      if (d == Instant::max()) return pending;
+      wait_.emplace(d);
     }
     if (wait_->poll(cx).is_pending()) return pending;
     return fail(Errc::timed_out, "http2 response body read");
