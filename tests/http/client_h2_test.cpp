@@ -51,11 +51,32 @@ Task<http::Response> slow_handler(http::Request&) {
   co_return http::Response::text("slow");
 }
 
+// A response body of one chunk followed by a trailer field.
+class WithTrailers final : public http::BodyStream {
+ public:
+  WithTrailers() { (void)trailers_.append("x-checksum", "42"); }
+  Poll<Result<io::BufferView>> poll_data(Context&) override {
+    if (sent_) return Result<io::BufferView>{};
+    sent_ = true;
+    return Result<io::BufferView>(io::BufferView(std::string_view("payload")));
+  }
+  const http::Headers* trailers() const override { return sent_ ? &trailers_ : nullptr; }
+
+ private:
+  http::Headers trailers_;
+  bool sent_ = false;
+};
+Task<http::Response> trailers_handler(http::Request&) {
+  co_return http::Response(http::StatusCode::ok,
+                           http::Body::from_stream(std::make_unique<WithTrailers>()));
+}
+
 std::shared_ptr<http::Router> routes() {
   auto r = std::make_shared<http::Router>();
   r->get("/version", version_handler)
       .get("/big", big_handler)
       .get("/slow", slow_handler)
+      .get("/trailers", trailers_handler)
       .post("/echo", echo_handler<8 << 20>);
   return r;
 }
@@ -289,6 +310,22 @@ Task<void> dropped_body(Ports p) {
 
 STRATA_TEST_ALL_FLAVOURS(ClientH2, DroppedBodyResetsOnlyItsStream) {
   run(with_h2_server(http::ServerConfig{}, dropped_body));
+}
+
+Task<void> trailers(Ports p) {
+  http::Client client(h2_config());
+  auto r = co_await client.get(url(p.tls, true, "/trailers")).send();
+  CO_ASSERT_OK(r);
+  auto text = co_await r->body.text(1024);
+  CO_ASSERT_OK(text);
+  EXPECT_EQ(*text, "payload");
+  const http::Headers* t = r->body.trailers();
+  CO_ASSERT_TRUE(t != nullptr);
+  EXPECT_EQ(t->get("x-checksum").value_or(""), "42");
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, ReceivesTrailers) {
+  run(with_h2_server(http::ServerConfig{}, trailers));
 }
 
 // Server shutdown sends GOAWAY: the in-flight request finishes, the connection is retired
