@@ -61,14 +61,19 @@ bool is_redirect(StatusCode s) noexcept {
   return c == 301 || c == 302 || c == 303 || c == 307 || c == 308;
 }
 
-// One exchange, retried once on a fresh connection when a reused one turned out stale.
+// Retries of a request that an HTTP/2 server refused without processing it.
+constexpr int max_refused_retries = 3;
+
+// One exchange, retried once on a fresh connection when a reused one turned out stale (or, up
+// to max_refused_retries times, when an HTTP/2 server refused it unprocessed).
 Task<Result<Response>> send_with_retry(std::shared_ptr<detail::ClientShared> sh, Request& req,
                                        const detail::Target& t, detail::ExchangeOptions o) {
   for (int attempt = 0;; ++attempt) {
     detail::Attempt a = co_await detail::exchange(sh, req, t, o);
-    const bool retry = !a.response && a.stale && attempt == 0 &&
-                       sh->config.retry_stale_connections && req.method.is_idempotent() &&
-                       replayable(req.body);
+    const bool stale =
+        a.stale && attempt == 0 && sh->config.retry_stale_connections && req.method.is_idempotent();
+    const bool refused = a.refused && attempt < max_refused_retries;
+    const bool retry = !a.response && (stale || refused) && replayable(req.body);
     if (!retry) co_return std::move(a.response);
     sh->stale_retries.fetch_add(1, std::memory_order_relaxed);
   }
@@ -165,12 +170,23 @@ const std::error_category& client_category() noexcept {
 }
 
 namespace detail {
+namespace {
+
+// The TLS configuration with the ALPN list the protocol choice asks for.
+tls::ClientConfig alpn_for(const ClientConfig& c) {
+  tls::ClientConfig t = c.tls;
+  if (t.alpn.empty()) t.alpn = default_client_tls().alpn;
+  if (c.protocol == ClientProtocol::http1_only) std::erase(t.alpn, std::string("h2"));
+  return t;
+}
+
+}  // namespace
 
 ClientShared::ClientShared(ClientConfig c)
     : config(std::move(c)),
       opened(std::make_shared<std::atomic<std::uint64_t>>(0)),
       pool(ConnManager{config.connect_timeout, opened,
-                       std::make_shared<TlsContextCell>(config.tls, config.tls_context)},
+                       std::make_shared<TlsContextCell>(alpn_for(config), config.tls_context)},
            [this] {
              net::KeyedPoolConfig k;
              k.per_key.max_size = std::max<std::size_t>(config.max_connections_per_host, 1);
@@ -352,11 +368,12 @@ ClientStats Client::stats() const noexcept {
   s.connections_opened = shared_->opened->load(std::memory_order_relaxed);
   s.connections_reused = shared_->reused.load(std::memory_order_relaxed);
   s.stale_retries = shared_->stale_retries.load(std::memory_order_relaxed);
+  s.http2_connections = shared_->h2_opened.load(std::memory_order_relaxed);
   return s;
 }
 
 std::size_t Client::open_connections() const noexcept {
-  return shared_->pool.total_size();
+  return shared_->pool.total_size() + shared_->h2.open();
 }
 
 }  // namespace strata::http

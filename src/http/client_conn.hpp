@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "client_stream.hpp"
 #include "strata/http/client.hpp"
@@ -19,6 +21,7 @@
 #include "strata/http/h1/parser.hpp"
 #include "strata/net/pool.hpp"
 #include "strata/net/tcp_stream.hpp"
+#include "strata/rt/sync/notify.hpp"
 #include "strata/tls/context.hpp"
 
 namespace strata::http::detail {
@@ -77,6 +80,7 @@ struct ClientConn {
   ReadBuf in;
   std::string out;
   std::uint64_t exchanges = 0;  // requests sent on it (0: fresh from connect)
+  bool h2 = false;              // TLS agreed on "h2" by ALPN: it becomes an h2::ClientConnection
 };
 
 // Pool key: the runtime (its scheduler: one per runtime, shared by its workers) whose reactors
@@ -126,12 +130,36 @@ struct ConnManager {
 using ConnPool = net::KeyedPool<ConnKey, ConnManager, ConnKeyHash>;
 using ConnLease = ConnPool::Guard;
 
+// The HTTP/2 side of the pool: per origin, its shared h2 connections, or the note that its
+// server picked http/1.1 (then the origin uses ConnPool alone). One request at a time connects
+// for an origin whose protocol is unknown; the others wait for it (`settled`), so a burst of
+// first requests makes one connection, not one each.
+struct H2Origin {
+  std::vector<std::shared_ptr<h2::ClientConnection>> conns;
+  bool connecting = false;
+  bool h1 = false;
+  sync::Notify settled;  // notify_waiters() when a connect attempt ends
+};
+struct H2Pool {
+  std::mutex m;
+  std::unordered_map<ConnKey, std::unique_ptr<H2Origin>, ConnKeyHash> origins;
+  std::size_t open() {
+    std::lock_guard lock(m);
+    std::size_t n = 0;
+    for (auto& [k, o] : origins) {
+      for (auto& c : o->conns) n += c->is_usable() ? 1 : 0;
+    }
+    return n;
+  }
+};
+
 struct ClientShared {
   explicit ClientShared(ClientConfig c);
   ClientConfig config;
   std::shared_ptr<std::atomic<std::uint64_t>> opened;
   ConnPool pool;
-  std::atomic<std::uint64_t> requests{0}, reused{0}, stale_retries{0};
+  H2Pool h2;
+  std::atomic<std::uint64_t> requests{0}, reused{0}, stale_retries{0}, h2_opened{0};
 };
 
 // An absolute http(s) URL split for sending.
@@ -157,9 +185,11 @@ bool same_origin(const Target& a, const Target& b) noexcept;
 // The outcome of one attempt: the response, or an error and whether a retry may help.
 // (Constructors, not an aggregate: see the g++ 12 notes in docs.)
 struct Attempt {
-  Attempt(Result<Response> r, bool s = false) noexcept : response(std::move(r)), stale(s) {}
+  Attempt(Result<Response> r, bool s = false, bool f = false) noexcept
+      : response(std::move(r)), stale(s), refused(f) {}
   Result<Response> response;
-  bool stale = false;  // a reused connection failed before any response byte
+  bool stale = false;    // a reused connection failed before any response byte
+  bool refused = false;  // HTTP/2: the server did not process it (any method may be retried)
 };
 
 // What the builder adds to one exchange.
@@ -172,5 +202,14 @@ struct ExchangeOptions {
 // streams from the connection (it owns the lease). The deadline bounds the body reads too.
 Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Target& t,
                        ExchangeOptions o);
+
+// Whether a request to `t` tries HTTP/2 (https under automatic or prior knowledge; http under
+// prior knowledge).
+bool tries_h2(const ClientConfig& cfg, const Target& t) noexcept;
+// The exchange over HTTP/2 (src/http/client_h2.cpp): nullopt when the origin speaks HTTP/1.1
+// (then `fresh` holds the connection this call opened, if it did, for exchange() to use).
+Task<std::optional<Attempt>> h2_exchange(std::shared_ptr<ClientShared> sh, Request& req,
+                                         const Target& t, ExchangeOptions o, ConnKey key,
+                                         std::optional<ConnLease>& fresh);
 
 }  // namespace strata::http::detail

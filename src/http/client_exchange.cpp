@@ -410,9 +410,9 @@ Task<Result<ClientStream>> start_tls(TlsContextCell& cell, std::string_view auth
       co_await tls::connect(*ctx, host, std::move(tcp), authority);
   if (!s) co_return std::unexpected(std::move(s).error());
   const std::string_view alpn = s->session().alpn();
-  if (!alpn.empty() && alpn != "http/1.1") {
+  if (!alpn.empty() && alpn != "http/1.1" && alpn != "h2") {
     co_return fail(Error(make_error_code(tls::TlsErrc::no_application_protocol),
-                         "https: the server chose a protocol other than http/1.1"));
+                         "https: the server chose a protocol other than h2 or http/1.1"));
   }
   co_return ClientStream(std::move(*s));
 }
@@ -437,7 +437,9 @@ Task<Result<ClientConn>> connect_conn(ConnKey key, Duration timeout,
   if (!key.tls) co_return ClientConn(ClientStream(std::move(*s)));
   Result<ClientStream> t = co_await start_tls(*tls, authority, colon, std::move(*s));
   if (!t) co_return std::unexpected(std::move(t).error());
-  co_return ClientConn(std::move(*t));
+  ClientConn conn(std::move(*t));
+  conn.h2 = conn.stream.tls_session()->alpn() == "h2";
+  co_return conn;
 }
 
 }  // namespace
@@ -458,10 +460,25 @@ Task<Attempt> exchange(std::shared_ptr<ClientShared> sh, Request& req, const Tar
   key.runtime = rt ? static_cast<const void*>(rt->scheduler) : nullptr;
   key.authority = t.authority;
   key.tls = t.tls;
-  Result<ConnLease> acquired = co_await sh->pool.acquire(key);
-  if (!acquired) co_return Attempt(std::unexpected(std::move(acquired).error()));
-  ExchangeLease lease(std::move(*acquired));
+  std::optional<ConnLease> fresh;  // the first connection of an origin that picked http/1.1
+  if (tries_h2(cfg, t)) {
+    std::optional<Attempt> a = co_await h2_exchange(sh, req, t, o, key, fresh);
+    if (a) co_return std::move(*a);
+  }
+  std::optional<Result<ConnLease>> acquired;
+  if (fresh) {
+    acquired.emplace(std::move(*fresh));
+  } else {
+    acquired.emplace(co_await sh->pool.acquire(key));
+  }
+  if (!*acquired) co_return Attempt(std::unexpected(std::move(*acquired).error()));
+  ExchangeLease lease(std::move(**acquired));
   ClientConn& c = lease.conn();
+  if (c.h2) {  // h2 by ALPN where this Client does not speak it (http1_only, a given context)
+    co_return Attempt(
+        std::unexpected(Error(make_error_code(tls::TlsErrc::no_application_protocol),
+                              "https: the server chose h2 but the client speaks HTTP/1.1 only")));
+  }
   const bool reused = c.exchanges > 0;
   ++c.exchanges;
   sh->requests.fetch_add(1, std::memory_order_relaxed);

@@ -75,6 +75,23 @@
 // instant) is retried once on a new connection when the method is idempotent and the body
 // replayable (empty or whole bytes).
 //
+// HTTP/2 (ClientConfig::protocol; docs/http2.md, "Client"): on https the TLS handshake offers
+// "h2" and "http/1.1" by ALPN, and a server that picks h2 gets one h2::ClientConnection per
+// origin that multiplexes every concurrent request of the Client (from any task or worker); the
+// response says Version::http_2. Requests beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS
+// wait for a slot on that connection (no second connection is opened: the server asked for the
+// limit), within read_timeout. An origin whose server picks http/1.1 is remembered and pooled as
+// above. ClientProtocol::http2_prior_knowledge speaks h2c to http:// origins; http1_only never
+// offers h2. A request refused by the server without processing (REFUSED_STREAM, or above a
+// GOAWAY's last-stream-id) is retried on a new connection (any method, at most 3 times) when its
+// body is replayable; a connection lost before the response head is retried once for an
+// idempotent replayable request; otherwise the error is typed: h2::ErrorCode (the RST_STREAM or
+// GOAWAY code, or the protocol violation we saw), ClientErrc::connection_closed.
+//
+//   http::ClientConfig h2c;
+//   h2c.protocol = http::ClientProtocol::http2_prior_knowledge;   // http:// origins speak h2c
+//   h2c.http2.initial_window_size = 1 << 20;                      // per-stream receive window
+//
 // Redirects (follow_redirects, at most max_redirects, then ClientErrc::too_many_redirects):
 // 301/302/303 become GET without a body (HEAD stays HEAD); 307/308 keep the method and the body
 // when it is whole bytes; a streamed body is not replayable, so such a redirect response is
@@ -85,7 +102,7 @@
 // chunked body; Errc::timed_out (connect, request deadline, read/write stall); errno codes from
 // the socket (std::errc::connection_refused, ...); net::DnsErrc from name resolution;
 // tls::TlsErrc from the TLS handshake and records (https); std::errc::message_size for a body
-// over max_body_bytes; UriErrc for an unparsable URL.
+// over max_body_bytes; UriErrc for an unparsable URL; h2::ErrorCode over HTTP/2.
 #pragma once
 
 #include <chrono>
@@ -99,6 +116,7 @@
 
 #include "strata/http/body.hpp"
 #include "strata/http/h1/limits.hpp"
+#include "strata/http/h2/client_connection.hpp"
 #include "strata/http/headers.hpp"
 #include "strata/http/method.hpp"
 #include "strata/http/request.hpp"
@@ -139,12 +157,20 @@ inline bool operator==(const Error& e, ClientErrc c) noexcept {
 }
 
 // The TLS configuration an http::Client starts from: tls::ClientConfig's safe defaults
-// (verification on, the system CA store, TLS 1.2 and 1.3, resumption) with ALPN "http/1.1".
+// (verification on, the system CA store, TLS 1.2 and 1.3, resumption) with ALPN "h2" and
+// "http/1.1".
 inline tls::ClientConfig default_client_tls() {
   tls::ClientConfig c;
-  c.alpn = {"http/1.1"};
+  c.alpn = {"h2", "http/1.1"};
   return c;
 }
+
+// Which HTTP versions a Client speaks.
+enum class ClientProtocol : std::uint8_t {
+  automatic,              // https: h2 or http/1.1 by ALPN; http: HTTP/1.1
+  http1_only,             // HTTP/1.1 everywhere ("h2" is left out of ALPN)
+  http2_prior_knowledge,  // http: h2c with prior knowledge; https: as automatic
+};
 
 // How a Client connects, waits, pools and follows. Durations of zero mean "no limit".
 struct ClientConfig {
@@ -153,8 +179,9 @@ struct ClientConfig {
   Duration connect_timeout = std::chrono::seconds(10);
   // HTTPS: the client's TLS context is made from this on the first https request (an unusable
   // setting, e.g. an unreadable ca_file, fails that request with tls::TlsErrc::invalid_config).
-  // Its ALPN must offer "http/1.1" only (a server that picks another protocol fails the
-  // connection with tls::TlsErrc::no_application_protocol).
+  // Its ALPN offers "h2" and "http/1.1" (an empty list gets that default; under
+  // ClientProtocol::http1_only "h2" is removed); a server that picks another protocol fails the
+  // connection with tls::TlsErrc::no_application_protocol.
   tls::ClientConfig tls = default_client_tls();
   // A context made by the caller, used instead of `tls` when set: to share one session cache
   // between Clients, or to check the configuration before the first request.
@@ -192,6 +219,10 @@ struct ClientConfig {
   // 100-continue` without opting in; 0 (the default, as in Go and hyper) = only requests that
   // opt in. curl's behaviour is 1 MiB.
   std::uint64_t expect_continue_threshold = 0;
+  // HTTP/2: when to speak it, and its settings (windows, frame and header limits). The
+  // connection's idle limit is pool_idle_timeout.
+  ClientProtocol protocol = ClientProtocol::automatic;
+  h2::ClientSettings http2{};
 };
 
 // Counters of one Client (and its copies).
@@ -200,7 +231,9 @@ struct ClientStats {
   std::uint64_t connections_opened = 0;  // new TCP connections (https: counted before the
                                          // handshake, so a failed one counts too)
   std::uint64_t connections_reused = 0;  // exchanges sent on a pooled connection
-  std::uint64_t stale_retries = 0;       // retries after a reused connection failed
+  std::uint64_t stale_retries = 0;       // retries after a reused connection failed, or of a
+                                         // request an HTTP/2 server refused unprocessed
+  std::uint64_t http2_connections = 0;   // connections that became HTTP/2 (of those opened)
 };
 
 class Client;

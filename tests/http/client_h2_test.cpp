@@ -1,0 +1,529 @@
+// http::Client over HTTP/2 (h2::ClientConnection on nghttp2): against Strata's own server (h2c
+// with prior knowledge and h2 over TLS by ALPN, the test PKI), against nginx with http2 over TLS
+// and against h2o; multiplexing on one connection, the server's max-concurrent-streams,
+// 3 MB both ways, a slow reader beside a fast stream, GOAWAY with the retry of refused
+// requests, and typed errors from a server that sends garbage.
+#include "strata/http/h2/client_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/flavours.hpp"
+#include "../tls/pki.hpp"
+#include "http_test_util.hpp"
+#include "nginx_process.hpp"
+#include "strata/http.hpp"
+#include "strata/tls.hpp"
+
+namespace strata::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t big = 3 << 20;
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  return s;
+}
+
+const std::string& big_body() {
+  static const std::string b = pattern(big);
+  return b;
+}
+
+Task<http::Response> version_handler(http::Request& req) {
+  co_return http::Response::text(req.version == http::Version::http_2 ? "h2" : "h1");
+}
+Task<http::Response> big_handler(http::Request&) {
+  co_return http::Response(http::StatusCode::ok, http::Body::from_static(big_body()));
+}
+// Answers after a short pause, so that concurrent requests overlap on the server.
+Task<http::Response> slow_handler(http::Request&) {
+  co_await sleep(20ms);
+  co_return http::Response::text("slow");
+}
+
+// A response body of one chunk followed by a trailer field.
+class WithTrailers final : public http::BodyStream {
+ public:
+  WithTrailers() { (void)trailers_.append("x-checksum", "42"); }
+  Poll<Result<io::BufferView>> poll_data(Context&) override {
+    if (sent_) return Result<io::BufferView>{};
+    sent_ = true;
+    return Result<io::BufferView>(io::BufferView(std::string_view("payload")));
+  }
+  const http::Headers* trailers() const override { return sent_ ? &trailers_ : nullptr; }
+
+ private:
+  http::Headers trailers_;
+  bool sent_ = false;
+};
+Task<http::Response> trailers_handler(http::Request&) {
+  co_return http::Response(http::StatusCode::ok,
+                           http::Body::from_stream(std::make_unique<WithTrailers>()));
+}
+
+std::shared_ptr<http::Router> routes() {
+  auto r = std::make_shared<http::Router>();
+  r->get("/version", version_handler)
+      .get("/big", big_handler)
+      .get("/slow", slow_handler)
+      .get("/trailers", trailers_handler)
+      .post("/echo", echo_handler<8 << 20>);
+  return r;
+}
+
+struct Ports {
+  net::SocketAddr plain;
+  net::SocketAddr tls;
+  const http::Server* server = nullptr;
+};
+
+// Starts Strata's server with h2c on the plaintext port and h2 by ALPN on the TLS port.
+template <class F>
+Task<void> with_h2_server(http::ServerConfig config, F body) {
+  auto server = http::Server::bind(loopback(), std::move(config));
+  CO_ASSERT_OK(server);
+  auto tls_config = Pki::get().server_config();
+  tls_config.alpn = {"h2", "http/1.1"};
+  auto ctx = tls::ServerContext::create(std::move(tls_config));
+  CO_ASSERT_OK(ctx);
+  auto tls_addr = server->listen_tls(loopback(), *ctx);
+  CO_ASSERT_OK(tls_addr);
+  auto serving = spawn(server->serve(routes()));
+  co_await body(Ports{server->local_addr(), *tls_addr, &*server});
+  server->shutdown(std::chrono::seconds(1));
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+}
+
+// A Client that trusts the test CA, offers h2 by ALPN and speaks h2c to http:// origins.
+http::ClientConfig h2_config() {
+  http::ClientConfig c;
+  c.tls = Pki::get().client_config();
+  c.tls.alpn = {"h2", "http/1.1"};
+  c.protocol = http::ClientProtocol::http2_prior_knowledge;
+  return c;
+}
+
+std::string url(const net::SocketAddr& a, bool tls, std::string_view path) {
+  return std::string(tls ? "https://" : "http://") + a.to_string() + std::string(path);
+}
+
+Task<void> get_text(http::Client client, std::string u, std::string* out, int* failures) {
+  auto r = co_await client.get(u).send();
+  if (!r || r->status != http::StatusCode::ok || r->version != http::Version::http_2) {
+    if (*failures == 0) {
+      ADD_FAILURE() << u << ": "
+                    << (r ? std::to_string(r->status.as_u16())
+                          : r.error().message() + " (" + std::string(r.error().context()) + ")");
+    }
+    ++*failures;
+    co_return;
+  }
+  auto text = co_await r->body.text(1 << 20);
+  if (!text) {
+    ++*failures;
+    co_return;
+  }
+  *out = std::move(*text);
+}
+
+// `n` concurrent GETs of `u`; each must answer `want` over HTTP/2.
+Task<void> concurrent_gets(http::Client client, std::string u, int n, std::string want) {
+  std::vector<std::string> out(static_cast<std::size_t>(n));
+  int failures = 0;
+  std::vector<JoinHandle<void>> tasks;
+  for (int i = 0; i < n; ++i)
+    tasks.push_back(spawn(get_text(client, u, &out[static_cast<std::size_t>(i)], &failures)));
+  for (auto& t : tasks) (void)co_await t;
+  EXPECT_EQ(failures, 0);
+  for (const std::string& s : out) EXPECT_EQ(s, want);
+}
+
+// ---- against Strata's server ----
+
+Task<void> alpn_and_prior_knowledge(Ports p) {
+  http::Client client(h2_config());
+  for (bool tls : {false, true}) {
+    auto r = co_await client.get(url(tls ? p.tls : p.plain, tls, "/version")).send();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->version, http::Version::http_2) << (tls ? "h2" : "h2c");
+    auto text = co_await r->body.text(1024);
+    CO_ASSERT_OK(text);
+    EXPECT_EQ(*text, "h2");
+  }
+  EXPECT_EQ(client.stats().http2_connections, 2u);
+  // The default configuration negotiates too (ALPN h2 over https)...
+  http::ClientConfig plain_cfg;
+  plain_cfg.tls = Pki::get().client_config();
+  plain_cfg.tls.alpn.clear();  // the default list: h2, http/1.1
+  http::Client by_default(plain_cfg);
+  auto d = co_await by_default.get(url(p.tls, true, "/version")).send();
+  CO_ASSERT_OK(d);
+  EXPECT_EQ(d->version, http::Version::http_2);
+  // ... and http1_only never offers it.
+  plain_cfg.protocol = http::ClientProtocol::http1_only;
+  http::Client h1(plain_cfg);
+  auto one = co_await h1.get(url(p.tls, true, "/version")).send();
+  CO_ASSERT_OK(one);
+  EXPECT_EQ(one->version, http::Version::http_1_1);
+  auto text = co_await one->body.text(1024);
+  CO_ASSERT_OK(text);
+  EXPECT_EQ(*text, "h1");
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, NegotiatesH2ByAlpnAndSpeaksH2cOnRequest) {
+  run(with_h2_server(http::ServerConfig{}, alpn_and_prior_knowledge));
+}
+
+Task<void> hundred_on_one(Ports p) {
+  http::Client client(h2_config());
+  for (bool tls : {false, true}) {
+    co_await concurrent_gets(client, url(tls ? p.tls : p.plain, tls, "/slow"), 100, "slow");
+  }
+  // One connection per origin: the plaintext one and the TLS one.
+  EXPECT_EQ(p.server->stats().connections_accepted, 2u);
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+  EXPECT_EQ(client.stats().http2_connections, 2u);
+  EXPECT_EQ(client.stats().requests, 200u);
+  EXPECT_EQ(client.open_connections(), 2u);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, MultiplexesHundredRequestsOnOneConnection) {
+  run(with_h2_server(http::ServerConfig{}, hundred_on_one));
+}
+
+Task<void> two_streams_at_most(Ports p) {
+  http::Client client(h2_config());
+  co_await concurrent_gets(client, url(p.plain, false, "/slow"), 20, "slow");
+  // Never refused (the server would answer REFUSED_STREAM beyond 2), so never retried or
+  // moved to a second connection: the excess waited for a slot.
+  EXPECT_EQ(client.stats().stale_retries, 0u);
+  EXPECT_EQ(p.server->stats().connections_accepted, 1u);
+  EXPECT_EQ(p.server->stats().requests, 20u);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, RespectsTheServersMaxConcurrentStreams) {
+  http::ServerConfig config;
+  config.http2.max_concurrent_streams = 2;
+  run(with_h2_server(std::move(config), two_streams_at_most));
+}
+
+Task<void> three_megabytes(Ports p) {
+  http::Client client(h2_config());
+  for (bool tls : {false, true}) {
+    const net::SocketAddr& a = tls ? p.tls : p.plain;
+    auto up = co_await client.post(url(a, tls, "/echo")).body(big_body()).send();
+    CO_ASSERT_OK(up);
+    EXPECT_EQ(up->version, http::Version::http_2);
+    auto echoed = co_await up->body.text(8 << 20);
+    CO_ASSERT_OK(echoed);
+    EXPECT_TRUE(*echoed == big_body()) << echoed->size();
+    auto down = co_await client.get(url(a, tls, "/big")).send();
+    CO_ASSERT_OK(down);
+    auto got = co_await down->body.text(8 << 20);
+    CO_ASSERT_OK(got);
+    EXPECT_TRUE(*got == big_body()) << got->size();
+  }
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, UploadsAndDownloadsThreeMegabytes) {
+  run(with_h2_server(http::ServerConfig{}, three_megabytes), 30s);
+}
+
+Task<void> streamed_upload(Ports p) {
+  http::Client client(h2_config());
+  auto [tx, body] = http::Body::channel();
+  auto sending = spawn([](http::BodySender s) -> Task<void> {
+    for (int i = 0; i < 48; ++i) {
+      Result<void> r = co_await s.send(pattern(64 * 1024));
+      if (!r) co_return;
+    }
+  }(std::move(tx)));
+  auto r = co_await client.post(url(p.tls, true, "/echo")).body(std::move(body)).send();
+  CO_ASSERT_OK(r);
+  auto echoed = co_await r->body.text(8 << 20);
+  CO_ASSERT_OK(echoed);
+  EXPECT_EQ(echoed->size(), 48u * 64 * 1024);
+  (void)co_await sending;
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, StreamsAChannelBodyWithFlowControl) {
+  run(with_h2_server(http::ServerConfig{}, streamed_upload), 30s);
+}
+
+Task<void> slow_reader(Ports p) {
+  http::ClientConfig cfg = h2_config();
+  cfg.http2.initial_window_size = 64 * 1024;
+  http::Client client(cfg);
+  // Stream A: 3 MB, not read for now (its window stops it at 64 KiB).
+  auto a = co_await client.get(url(p.plain, false, "/big")).send();
+  CO_ASSERT_OK(a);
+  auto first = co_await a->body.next();
+  CO_ASSERT_OK(first);
+  EXPECT_FALSE(first->empty());
+  std::size_t a_bytes = first->size();
+  // Stream B, on the same connection, completes meanwhile (3 MB as well).
+  auto b = co_await client.get(url(p.plain, false, "/big")).send();
+  CO_ASSERT_OK(b);
+  auto b_text = co_await b->body.text(8 << 20);
+  CO_ASSERT_OK(b_text);
+  EXPECT_EQ(b_text->size(), big);
+  EXPECT_EQ(p.server->stats().connections_accepted, 1u);
+  // Then A reads on to its end.
+  for (;;) {
+    auto chunk = co_await a->body.next();
+    CO_ASSERT_OK(chunk);
+    if (chunk->empty()) break;
+    a_bytes += chunk->size();
+  }
+  EXPECT_EQ(a_bytes, big);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, SlowReaderDoesNotStallOtherStreams) {
+  run(with_h2_server(http::ServerConfig{}, slow_reader), 30s);
+}
+
+Task<void> dropped_body(Ports p) {
+  http::Client client(h2_config());
+  {
+    auto a = co_await client.get(url(p.plain, false, "/big")).send();
+    CO_ASSERT_OK(a);
+  }  // dropped unread: RST_STREAM CANCEL, the connection stays usable
+  std::string out;
+  int failures = 0;
+  co_await get_text(client, url(p.plain, false, "/version"), &out, &failures);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(out, "h2");
+  EXPECT_EQ(p.server->stats().connections_accepted, 1u);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, DroppedBodyResetsOnlyItsStream) {
+  run(with_h2_server(http::ServerConfig{}, dropped_body));
+}
+
+Task<void> trailers(Ports p) {
+  http::Client client(h2_config());
+  auto r = co_await client.get(url(p.tls, true, "/trailers")).send();
+  CO_ASSERT_OK(r);
+  auto text = co_await r->body.text(1024);
+  CO_ASSERT_OK(text);
+  EXPECT_EQ(*text, "payload");
+  const http::Headers* t = r->body.trailers();
+  CO_ASSERT_TRUE(t != nullptr);
+  EXPECT_EQ(t->get("x-checksum").value_or(""), "42");
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, ReceivesTrailers) {
+  run(with_h2_server(http::ServerConfig{}, trailers));
+}
+
+// Server shutdown sends GOAWAY: the in-flight request finishes, the connection is retired
+// (the next request connects anew, and finds the server gone).
+Task<void> shutdown_goaway(http::Server* server, net::SocketAddr addr) {
+  http::Client client(h2_config());
+  std::string out;
+  int failures = 0;
+  co_await get_text(client, url(addr, false, "/version"), &out, &failures);
+  EXPECT_EQ(client.open_connections(), 1u);
+  auto slow = spawn(get_text(client, url(addr, false, "/slow"), &out, &failures));
+  co_await sleep(5ms);
+  server->shutdown(std::chrono::seconds(2));
+  (void)co_await slow;
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(out, "slow");
+  for (int i = 0; i < 100 && client.open_connections() != 0; ++i) co_await sleep(5ms);
+  EXPECT_EQ(client.open_connections(), 0u);
+  auto after = co_await client.get(url(addr, false, "/version")).send();
+  EXPECT_FALSE(after);
+}
+
+Task<void> shutdown_test() {
+  auto server = http::Server::bind(loopback(), http::ServerConfig{});
+  CO_ASSERT_OK(server);
+  auto serving = spawn(server->serve(routes()));
+  co_await shutdown_goaway(&*server, server->local_addr());
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, ServerShutdownGoawayRetiresTheConnection) {
+  run(shutdown_test());
+}
+
+// ---- a server that sends garbage ----
+
+Task<void> garbage_server(std::string reply) {
+  auto listener = net::TcpListener::bind(loopback());
+  CO_ASSERT_OK(listener);
+  const net::SocketAddr addr = *listener->local_addr();
+  auto serving = spawn([](net::TcpListener l, std::string bytes) -> Task<void> {
+    auto c = co_await l.accept();
+    if (!c) co_return;
+    std::array<std::byte, 256> buf;
+    (void)co_await c->first.read(buf);
+    (void)co_await io::write_all(c->first, io::as_bytes(bytes));
+    co_await sleep(200ms);
+  }(std::move(*listener), std::move(reply)));
+  http::Client client(h2_config());
+  auto r = co_await client.get(url(addr, false, "/")).send();
+  CO_ASSERT_TRUE(!r);
+  EXPECT_EQ(r.error().code().category(), http::h2::error_category()) << r.error().message();
+  (void)co_await serving;
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, GarbageFromTheServerIsATypedError) {
+  run(garbage_server("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"));
+}
+
+// ---- against nginx (http2 over TLS) ----
+
+class ClientH2Nginx : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(NginxProcess::installed()) << "nginx is required (the bootstrap installs it)";
+    const Pki& pki = Pki::get();
+    nginx_ = std::make_unique<NginxProcess>();
+    const std::string www = nginx_->dir() + "/www";
+    std::ofstream(www + "/index.html") << "nginx h2";
+    std::ofstream(www + "/big.bin", std::ios::binary) << big_body();
+    port_ = NginxProcess::free_port();
+    limited_ = NginxProcess::free_port();
+    auto server = [&](std::uint16_t port, const std::string& extra) {
+      return "  server {\n    listen 127.0.0.1:" + std::to_string(port) + " ssl http2;\n" +
+             "    ssl_certificate " + pki.path("server.pem") + ";\n" + "    ssl_certificate_key " +
+             pki.path("server.key") + ";\n    root " + www + ";\n" + "    access_log " +
+             nginx_->dir() + "/access-" + std::to_string(port) + ".log conn;\n" + extra + "  }\n";
+    };
+    std::string conf = "  ssl_protocols TLSv1.2 TLSv1.3;\n";
+    conf += "  log_format conn '$connection $server_protocol $status';\n";
+    conf += server(port_, "");
+    // GOAWAY after 10 requests per connection: later streams are refused, and retried.
+    conf += server(limited_, "    keepalive_requests 10;\n");
+    nginx_->start(conf);
+    for (std::uint16_t p : {port_, limited_})
+      ASSERT_TRUE(nginx_->wait_listening(p)) << "nginx did not start:\n" << nginx_->error_log();
+  }
+  static void TearDownTestSuite() { nginx_.reset(); }
+
+  // The distinct connections and the protocols of the requests nginx logged on `port`.
+  static std::pair<std::set<std::string>, std::set<std::string>> logged(std::uint16_t port) {
+    std::ifstream in(nginx_->dir() + "/access-" + std::to_string(port) + ".log");
+    std::set<std::string> conns, protos;
+    std::string conn, proto, status;
+    while (in >> conn >> proto >> status) {
+      conns.insert(conn);
+      protos.insert(proto);
+    }
+    return {conns, protos};
+  }
+
+  static std::unique_ptr<NginxProcess> nginx_;
+  static std::uint16_t port_, limited_;
+};
+std::unique_ptr<NginxProcess> ClientH2Nginx::nginx_;
+std::uint16_t ClientH2Nginx::port_ = 0, ClientH2Nginx::limited_ = 0;
+
+std::string nginx_url(std::uint16_t port, std::string_view path) {
+  return "https://127.0.0.1:" + std::to_string(port) + std::string(path);
+}
+
+Task<void> nginx_hundred(std::uint16_t port) {
+  http::Client client(h2_config());
+  auto r = co_await client.get(nginx_url(port, "/big.bin")).send();
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->version, http::Version::http_2);
+  auto body = co_await r->body.text(8 << 20);
+  CO_ASSERT_OK(body);
+  EXPECT_TRUE(*body == big_body());
+  co_await concurrent_gets(client, nginx_url(port, "/index.html"), 100, "nginx h2");
+  EXPECT_EQ(client.stats().connections_opened, 1u);
+}
+
+TEST_F(ClientH2Nginx, HundredRequestsOverOneH2Connection) {
+  run_current(nginx_hundred(port_));
+  auto [conns, protos] = logged(port_);
+  EXPECT_EQ(conns.size(), 1u);
+  EXPECT_EQ(protos, std::set<std::string>{"HTTP/2.0"});
+}
+
+Task<void> nginx_goaway(std::uint16_t port) {
+  http::Client client(h2_config());
+  co_await concurrent_gets(client, nginx_url(port, "/index.html"), 30, "nginx h2");
+  // nginx ended each connection after 10 requests (GOAWAY); the rest were sent again.
+  EXPECT_GE(client.stats().connections_opened, 3u);
+  EXPECT_GT(client.stats().stale_retries, 0u);
+}
+
+TEST_F(ClientH2Nginx, GoawayRefusedStreamsAreRetriedOnANewConnection) {
+  run_current(nginx_goaway(limited_));
+  auto [conns, protos] = logged(limited_);
+  EXPECT_GE(conns.size(), 3u);
+}
+
+// ---- against h2o ----
+
+TEST(ClientH2Peer, H2oOverTls) {
+  ASSERT_EQ(std::system("command -v h2o >/dev/null 2>&1"), 0) << "h2o is required";
+  const Pki& pki = Pki::get();
+  char tmpl[] = "/tmp/strata-client-h2o-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::create_directory(dir + "/www");
+  std::ofstream(dir + "/www/index.html") << "h2o h2";
+  // h2o run as root serves as nobody: the files must be readable by it.
+  std::filesystem::permissions(dir, std::filesystem::perms::all &
+                                        ~std::filesystem::perms::others_write &
+                                        ~std::filesystem::perms::group_write);
+  const std::uint16_t port = NginxProcess::free_port();
+  std::ofstream(dir + "/h2o.conf") << "listen:\n  host: 127.0.0.1\n  port: " << port
+                                   << "\n  ssl:\n    certificate-file: " << pki.path("server.pem")
+                                   << "\n    key-file: " << pki.path("server.key")
+                                   << "\nhosts:\n  default:\n    paths:\n      /:\n"
+                                   << "        file.dir: " << dir << "/www\n"
+                                   << "error-log: " << dir << "/error.log\n";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execlp("h2o", "h2o", "-c", (dir + "/h2o.conf").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool up = false;
+  for (int i = 0; i < 250 && !up; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (!up) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(up) << "h2o did not start";
+  if (up) {
+    run_current([](std::uint16_t p) -> Task<void> {
+      http::Client client(h2_config());
+      co_await concurrent_gets(client, nginx_url(p, "/index.html"), 50, "h2o h2");
+      EXPECT_EQ(client.stats().connections_opened, 1u);
+      EXPECT_EQ(client.stats().http2_connections, 1u);
+    }(port));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace strata::test
