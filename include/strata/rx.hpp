@@ -2,8 +2,10 @@
 #pragma once
 
 #include "strata/rx/observable.hpp"
+#include "strata/rx/observe_on.hpp"
 #include "strata/rx/operators.hpp"
 #include "strata/rx/promise.hpp"
 #include "strata/rx/scheduler.hpp"
+#include "strata/rx/share.hpp"
 #include "strata/rx/subject.hpp"
 #include "strata/rx/subscription.hpp"
