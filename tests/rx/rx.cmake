@@ -19,3 +19,4 @@ strata_test(rx_observable_test LABELS rx SOURCES rx/observable_test.cpp)
 strata_test(rx_share_test LABELS rx SOURCES rx/share_test.cpp)
 # SyncSubject, observe_on/subscribe_on across runtimes; also built and run under TSan.
 strata_test(rx_threads_test LABELS rx SOURCES rx/threads_test.cpp)
+strata_test(rx_bridge_test LABELS rx SOURCES rx/bridge_test.cpp)
