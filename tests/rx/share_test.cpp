@@ -40,7 +40,7 @@ TEST(RxShare, TimeoutErrorIsCatchableWithTheSeenCount) {
   std::size_t seen_count = 99;
   bool timed_out = false;
   auto sub = (interval(5ms, sch) | take(2) |
-              concat_map([](long v) { return v == 0 ? of<long>({v}) : never<long>(); }) |
+              concat_map([](long v) { return v == 0 ? of(v) : never<long>(); }) |
               timeout(TimeoutConfig{.each = 10ms, .first = std::nullopt, .scheduler = sch}))
                  .subscribe([](long) {},
                             [&](std::exception_ptr e) {
@@ -57,7 +57,7 @@ TEST(RxShare, TimeoutErrorIsCatchableWithTheSeenCount) {
 }
 
 TEST(RxShare, TimeoutWithoutADurationIsRejected) {
-  EXPECT_THROW((void)(of<int>({1}) | timeout(TimeoutConfig{})), std::invalid_argument);
+  EXPECT_THROW((void)(of(1) | timeout(TimeoutConfig{})), std::invalid_argument);
 }
 
 TEST(RxShare, ShareWithABehaviorSubjectConnectorStartsWithItsValue) {
@@ -94,7 +94,7 @@ TEST(RxShare, ShareReplayRunsTheSourceOnce) {
 Task<void> retry_on_the_runtime(int& subscriptions, std::vector<std::string>& events) {
   auto source = defer([&] {
     ++subscriptions;
-    return subscriptions < 3 ? throw_error<int>(std::string("fail")) : of<int>({7});
+    return subscriptions < 3 ? throw_error<int>(std::string("fail")) : of(7);
   });
   auto done = std::make_shared<PromiseWithResolvers<void>>(Promise<void>::with_resolvers());
   auto sub =
