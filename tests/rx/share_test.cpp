@@ -33,6 +33,7 @@ TEST(RxShare, WithLatestFromGivesTuplesOfEachType) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], std::make_tuple(2, std::string("a"), 0.5));
   EXPECT_EQ(seen[1], std::make_tuple(3, std::string("b"), 0.5));
+  sub.unsubscribe();  // a subject's subscriber holds itself until it ends (subject.hpp)
 }
 
 TEST(RxShare, TimeoutErrorIsCatchableWithTheSeenCount) {

@@ -429,6 +429,7 @@ json::object run_observable_scenario(const json::object& scenario) {
   }
   sch->flush(max_time);
   for (auto& [id, h] : *handles) h.unsubscribe();  // endless sources: release their state
+  sch->clear();  // and what nobody can unsubscribe (a share connection kept running)
   json::object r;
   r["events"] = *events;
   return r;
