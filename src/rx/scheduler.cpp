@@ -1,7 +1,10 @@
 // The runtime scheduler and the virtual-time TestScheduler (see strata/rx/scheduler.hpp).
 #include "strata/rx/scheduler.hpp"
 
+#include <mutex>
+
 #include "strata/rt/runtime.hpp"
+#include "strata/rx/observe_on.hpp"
 
 namespace strata::rx {
 
@@ -45,7 +48,54 @@ class RuntimeScheduler final : public Scheduler {
   Instant epoch_ = Clock::now();
 };
 
+// Like RuntimeScheduler, but spawning onto a given runtime from any thread: the entry is
+// locked, since cancellation may run on another thread than the action.
+class ExecutorScheduler final : public Scheduler {
+ public:
+  explicit ExecutorScheduler(Handle h) : target_(std::move(h)) {}
+
+  Duration now() const override { return Clock::now() - epoch_; }
+
+  Subscription schedule(Duration delay, std::function<void()> work) override {
+    auto entry = std::make_shared<Entry>();
+    entry->work = std::move(work);
+    (void)target_.spawn(run_later(delay, entry));  // detached, as RuntimeScheduler's
+    Subscription s;
+    s.add([entry] {
+      std::function<void()> drop;  // destroyed outside the lock
+      std::lock_guard lock(entry->m);
+      drop = std::move(entry->work);
+      entry->work = nullptr;
+    });
+    return s;
+  }
+
+ private:
+  struct Entry {
+    std::mutex m;
+    std::function<void()> work;  // guarded by m; empty once run or cancelled
+  };
+
+  static Task<void> run_later(Duration delay, std::shared_ptr<Entry> entry) {
+    if (delay > Duration::zero()) co_await sleep(delay);
+    std::function<void()> work;
+    {
+      std::lock_guard lock(entry->m);
+      work = std::move(entry->work);
+      entry->work = nullptr;
+    }
+    if (work) work();
+  }
+
+  Handle target_;
+  Instant epoch_ = Clock::now();
+};
+
 }  // namespace
+
+SchedulerRef executor_scheduler(Handle target) {
+  return std::make_shared<ExecutorScheduler>(std::move(target));
+}
 
 SchedulerRef runtime_scheduler() {
   return std::make_shared<RuntimeScheduler>();

@@ -18,6 +18,8 @@
 // Threads and allocation: see observable.hpp.
 #pragma once
 
+#include <algorithm>
+#include <any>
 #include <cstddef>
 #include <deque>
 #include <exception>
@@ -25,7 +27,9 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "strata/rx/observable.hpp"
@@ -787,57 +791,155 @@ inline auto delay(Duration due, SchedulerRef sch = runtime_scheduler()) {
   });
 }
 
-// Resubscribes to the source after an error, up to `count` times; then passes the error on.
-inline auto retry(std::size_t count) {
-  return make_operator([count]<class T>(const Observable<T>& source) {
-    if (count == 0) return source;
-    return Observable<T>([source, count](const Subscriber<T>& s) {
-      struct St {
-        std::size_t so_far = 0;
-        std::optional<Subscriber<T>> inner;
-        bool sync_unsub = false;
-        std::function<void()> subscribe_for_retry;
-      };
-      auto st = std::make_shared<St>();
-      std::weak_ptr<St> weak = st;
-      st->subscribe_for_retry = [weak, s, source, count] {
-        auto p = weak.lock();
-        if (!p) return;
-        p->sync_unsub = false;
-        OperatorCallbacks<T, T> cb;
-        cb.error = [weak, s, count](std::exception_ptr e) {
-          auto q = weak.lock();
-          if (!q) return;
-          if (q->so_far++ < count) {
-            if (q->inner) {
-              q->inner->unsubscribe();
-              q->inner.reset();
-              auto again = q->subscribe_for_retry;  // a copy: the output's finalizer clears it
-              if (again) again();
-            } else {
-              q->sync_unsub = true;
-            }
+namespace detail {
+
+// RxJS's executeSchedule: runs `work` on `sch` after `delay` as a child of `parent` (cancelled
+// with it), and leaves `parent` once it ran. Returns the action's subscription.
+inline Subscription execute_schedule(const Subscription& parent, const SchedulerRef& sch,
+                                     Duration delay, std::function<void()> work) {
+  Subscription action;
+  action.add(sch->schedule(delay, [weak = WeakSubscription(action), work = std::move(work)] {
+    work();
+    weak.unsubscribe();
+  }));
+  parent.add(action);
+  return action;
+}
+
+// A notifier erased to its events: operators only care that it emitted.
+using Notifier = Observable<std::monostate>;
+template <class N>
+Notifier as_notifier(const Observable<N>& o) {
+  return o | map([](const N&) { return std::monostate{}; });
+}
+
+}  // namespace detail
+
+// retry's options (RxJS's RetryConfig): at most `count` resubscriptions (unbounded by default);
+// wait `delay` on `scheduler` before each (none by default); with reset_on_success, a value
+// resets the count.
+struct RetryConfig {
+  std::size_t count = detail::unbounded;
+  std::optional<Duration> delay;
+  bool reset_on_success = false;
+  SchedulerRef scheduler;  // for delay; runtime_scheduler() when empty
+};
+
+namespace detail {
+
+// RxJS 7.8's retry: `notifier(error, retry_count)`, when set, decides when to resubscribe (its
+// first value resubscribes, its completion completes the output, its error errors it).
+template <class T>
+Observable<T> retry_internal(const Observable<T>& source, RetryConfig config,
+                             std::function<Notifier(std::exception_ptr, std::size_t)> notifier) {
+  if (config.count == 0) return source;
+  return Observable<T>([source, config, notifier](const Subscriber<T>& s) {
+    struct St {
+      std::size_t so_far = 0;
+      std::optional<Subscriber<T>> inner;
+      bool sync_unsub = false;
+      std::function<void()> subscribe_for_retry;
+    };
+    auto st = std::make_shared<St>();
+    std::weak_ptr<St> weak = st;
+    st->subscribe_for_retry = [weak, s, source, config, notifier] {
+      auto p = weak.lock();
+      if (!p) return;
+      p->sync_unsub = false;
+      OperatorCallbacks<T, T> cb;
+      if (config.reset_on_success) {
+        cb.next = [weak, s](const T& v) {
+          if (auto q = weak.lock()) q->so_far = 0;
+          s.next(v);
+        };
+      }
+      cb.error = [weak, s, config, notifier](std::exception_ptr e) {
+        auto q = weak.lock();
+        if (!q) return;
+        if (q->so_far++ >= config.count) {
+          s.error(e);
+          return;
+        }
+        auto resub = [weak] {
+          auto r = weak.lock();
+          if (!r) return;
+          if (r->inner) {
+            r->inner->unsubscribe();
+            r->inner.reset();
+            auto again = r->subscribe_for_retry;  // a copy: the output's finalizer clears it
+            if (again) again();
           } else {
-            s.error(e);
+            r->sync_unsub = true;
           }
         };
-        auto sub = operator_subscriber<T, T>(s, std::move(cb));
-        p->inner.reset();
-        source.subscribe(sub);
-        if (p->sync_unsub) {
-          sub.unsubscribe();
-          auto again = p->subscribe_for_retry;
-          if (again) again();
-        } else {
-          p->inner = sub;
+        if (!notifier) {
+          resub();
+          return;
         }
+        Notifier n = notifier(e, q->so_far);
+        auto self = std::make_shared<std::optional<WeakSubscription>>();
+        OperatorCallbacks<std::monostate, T> ncb;
+        ncb.next = [self, resub](const std::monostate&) {
+          if (*self) (*self)->unsubscribe();
+          resub();
+        };
+        auto ns = operator_subscriber<std::monostate, T>(s, std::move(ncb));
+        *self = WeakSubscription(ns);
+        n.subscribe(ns);
       };
-      s.add([st] {
-        st->inner.reset();
-        st->subscribe_for_retry = nullptr;
-      });
-      st->subscribe_for_retry();
+      auto sub = operator_subscriber<T, T>(s, std::move(cb));
+      p->inner.reset();
+      source.subscribe(sub);
+      if (p->sync_unsub) {
+        sub.unsubscribe();
+        auto again = p->subscribe_for_retry;
+        if (again) again();
+      } else {
+        p->inner = sub;
+      }
+    };
+    s.add([st] {
+      st->inner.reset();
+      st->subscribe_for_retry = nullptr;
     });
+    st->subscribe_for_retry();
+  });
+}
+
+}  // namespace detail
+
+// Resubscribes to the source after an error, up to `count` times; then passes the error on.
+inline auto retry(std::size_t count = detail::unbounded) {
+  return make_operator([count]<class T>(const Observable<T>& source) {
+    RetryConfig config;
+    config.count = count;
+    return detail::retry_internal<T>(source, config, nullptr);
+  });
+}
+// retry with RxJS's config: a fixed delay before each resubscription, reset on success.
+inline auto retry(RetryConfig config) {
+  return make_operator([config]<class T>(const Observable<T>& source) {
+    std::function<detail::Notifier(std::exception_ptr, std::size_t)> notifier;
+    if (config.delay) {
+      SchedulerRef sch = config.scheduler ? config.scheduler : runtime_scheduler();
+      notifier = [d = *config.delay, sch](std::exception_ptr, std::size_t) {
+        return detail::as_notifier(timer(d, sch));
+      };
+    }
+    return detail::retry_internal<T>(source, config, std::move(notifier));
+  });
+}
+// retry whose delay is a notifier: `delay(error, retry_count)` returns an Observable whose first
+// value resubscribes (its completion completes the output; config.delay is ignored).
+template <class F>
+requires std::is_invocable_v<F&, std::exception_ptr, std::size_t>
+auto retry(RetryConfig config, F delay) {
+  return make_operator([config, delay]<class T>(const Observable<T>& source) {
+    std::function<detail::Notifier(std::exception_ptr, std::size_t)> notifier =
+        [delay](std::exception_ptr e, std::size_t n) mutable {
+          return detail::as_notifier(delay(std::move(e), n));
+        };
+    return detail::retry_internal<T>(source, config, std::move(notifier));
   });
 }
 
@@ -873,6 +975,231 @@ auto catch_error(F handler) {
       }
       s.add([st] { st->inner.reset(); });
     });
+  });
+}
+
+// ------------------------------------------------------------------ with_latest_from, sample
+
+namespace detail {
+
+// RxJS's withLatestFrom: subscribes to every other source first (their completion is ignored,
+// their errors pass), then to the source; each source value, once every other source has a
+// value, emits make(value, latest values).
+template <class T, class R, class Store, class Subscribe, class Make>
+Observable<R> with_latest_internal(const Observable<T>& source, std::size_t others,
+                                   Subscribe subscribe_others, Make make) {
+  return Observable<R>([source, others, subscribe_others, make](const Subscriber<R>& s) {
+    struct St {
+      Store values{};
+      std::vector<bool> has_value;
+      bool ready = false;
+    };
+    auto st = std::make_shared<St>();
+    st->has_value.assign(others, false);
+    st->ready = others == 0;
+    // on_value(i): other source i delivered a value (already stored in st->values).
+    auto on_value = [st](std::size_t i) {
+      if (st->ready || st->has_value[i]) return;
+      st->has_value[i] = true;
+      st->ready = std::all_of(st->has_value.begin(), st->has_value.end(), [](bool b) { return b; });
+    };
+    subscribe_others(s, st->values, on_value);
+    OperatorCallbacks<T, R> cb;
+    cb.next = [s, st, make](const T& v) {
+      if (st->ready) s.next(make(v, st->values));
+    };
+    source.subscribe(operator_subscriber<T, R>(s, std::move(cb)));
+  });
+}
+
+}  // namespace detail
+
+// Each source value with the latest value of every other source, as a tuple (value, others...);
+// nothing until every other source has emitted. The others' completion does not complete.
+template <class... Us>
+auto with_latest_from(Observable<Us>... others) {
+  return make_operator([others...]<class T>(const Observable<T>& source) {
+    using R = std::tuple<T, Us...>;
+    using Store = std::tuple<std::optional<Us>...>;
+    auto subscribe_others = [others...](const Subscriber<R>& s, Store& values, auto on_value) {
+      std::size_t i = 0;
+      auto one = [&]<class U>(const Observable<U>& o, std::optional<U>& slot) {
+        OperatorCallbacks<U, R> cb;
+        cb.next = [slot = &slot, on_value, i](const U& v) {
+          *slot = v;
+          on_value(i);
+        };
+        cb.complete = [] {};
+        o.subscribe(operator_subscriber<U, R>(s, std::move(cb)));
+        ++i;
+      };
+      std::apply([&](auto&... slots) { (one(others, slots), ...); }, values);
+    };
+    return detail::with_latest_internal<T, R, Store>(
+        source, sizeof...(Us), subscribe_others, [](const T& v, const Store& values) {
+          return std::apply([&](const auto&... x) { return R(v, *x...); }, values);
+        });
+  });
+}
+// with_latest_from over sources of one type: arrays {value, latest of each other source}, as
+// RxJS's arrays.
+template <class U>
+auto with_latest_from(std::vector<Observable<U>> others) {
+  return make_operator([others]<class T>(const Observable<T>& source) {
+    using R = std::vector<U>;
+    using Store = std::vector<std::optional<U>>;
+    auto subscribe_others = [others](const Subscriber<R>& s, Store& values, auto on_value) {
+      values.resize(others.size());
+      for (std::size_t i = 0; i < others.size(); ++i) {
+        OperatorCallbacks<U, R> cb;
+        cb.next = [slot = &values[i], on_value, i](const U& v) {
+          *slot = v;
+          on_value(i);
+        };
+        cb.complete = [] {};
+        others[i].subscribe(operator_subscriber<U, R>(s, std::move(cb)));
+      }
+    };
+    return detail::with_latest_internal<T, R, Store>(source, others.size(), subscribe_others,
+                                                     [](const T& v, const Store& values) {
+                                                       R out{U(v)};
+                                                       for (auto& x : values) out.push_back(*x);
+                                                       return out;
+                                                     });
+  });
+}
+
+// The latest source value (if a new one arrived) each time `notifier` emits (RxJS's sample:
+// source first, then the notifier, whose completion is ignored).
+template <class N>
+auto sample(Observable<N> notifier) {
+  return make_operator([notifier]<class T>(const Observable<T>& source) {
+    return Observable<T>([source, notifier](const Subscriber<T>& s) {
+      auto last = std::make_shared<std::optional<T>>();
+      OperatorCallbacks<T, T> cb;
+      cb.next = [last](const T& v) { *last = v; };
+      source.subscribe(operator_subscriber<T, T>(s, std::move(cb)));
+      OperatorCallbacks<N, T> ncb;
+      ncb.next = [s, last](const N&) {
+        if (!*last) return;
+        T v = std::move(**last);
+        last->reset();
+        s.next(v);
+      };
+      ncb.complete = [] {};
+      notifier.subscribe(operator_subscriber<N, T>(s, std::move(ncb)));
+    });
+  });
+}
+// sample(interval(period, sch)).
+inline auto sample_time(Duration period, SchedulerRef sch = runtime_scheduler()) {
+  return sample(interval(period, std::move(sch)));
+}
+
+// --------------------------------------------------------------------------------- timeout
+
+// The error timeout() raises by default (RxJS's TimeoutError): how many values were seen and
+// the last one (a std::any holding the source's value type; empty if none).
+class TimeoutError : public std::runtime_error {
+ public:
+  TimeoutError(std::size_t seen_values, std::any last)
+      : std::runtime_error("Timeout has occurred"),
+        seen(seen_values),
+        last_value(std::move(last)) {}
+  std::size_t seen;
+  std::any last_value;
+};
+
+// What a timeout's `with` function receives (RxJS's TimeoutInfo).
+template <class T>
+struct TimeoutInfo {
+  std::size_t seen = 0;
+  std::optional<T> last_value;
+};
+
+// timeout's options (RxJS's TimeoutConfig, durations only): `first` bounds the wait for the
+// first value, `each` the wait between values (and for the first one when `first` is unset).
+// At least one must be set (std::invalid_argument otherwise).
+struct TimeoutConfig {
+  std::optional<Duration> each;
+  std::optional<Duration> first;
+  SchedulerRef scheduler;  // runtime_scheduler() when empty
+};
+
+namespace detail {
+
+// RxJS 7.8's timeout: on expiry, unsubscribes the source and subscribes the output to
+// with(info) (which, by default, throws TimeoutError).
+template <class T, class W>
+Observable<T> timeout_internal(const Observable<T>& source, TimeoutConfig config, W with) {
+  if (!config.each && !config.first) throw std::invalid_argument("timeout: no timeout provided");
+  SchedulerRef sch = config.scheduler ? config.scheduler : runtime_scheduler();
+  return Observable<T>([source, config, sch, with](const Subscriber<T>& s) {
+    struct St {
+      std::optional<Subscription> original;
+      std::optional<Subscription> timer;
+      std::optional<T> last;
+      std::size_t seen = 0;
+    };
+    auto st = std::make_shared<St>();
+    std::weak_ptr<St> weak = st;
+    auto start_timer = [weak, s, sch, with](Duration d) {
+      auto p = weak.lock();
+      if (!p) return;
+      p->timer = execute_schedule(s, sch, d, [weak, s, with] {
+        auto q = weak.lock();
+        if (!q) return;
+        try {
+          if (q->original) q->original->unsubscribe();
+          TimeoutInfo<T> info{q->seen, q->last};
+          with(std::move(info)).subscribe(s);
+        } catch (...) {
+          s.error(std::current_exception());
+        }
+      });
+    };
+    OperatorCallbacks<T, T> cb;
+    cb.next = [st, s, config, start_timer](const T& v) {
+      if (st->timer) st->timer->unsubscribe();
+      ++st->seen;
+      st->last = v;
+      s.next(v);
+      if (config.each && *config.each > Duration::zero()) start_timer(*config.each);
+    };
+    cb.finalize = [weak] {
+      auto p = weak.lock();
+      if (!p) return;
+      if (p->timer) p->timer->unsubscribe();
+      p->last.reset();
+    };
+    auto original = operator_subscriber<T, T>(s, std::move(cb));
+    s.add([st] {});  // the state lives as long as the output
+    st->original = original;
+    source.subscribe(original);
+    if (st->seen == 0) start_timer(config.first ? *config.first : *config.each);
+  });
+}
+
+}  // namespace detail
+
+// Errors with TimeoutError when a value takes too long (see TimeoutConfig).
+inline auto timeout(TimeoutConfig config) {
+  return make_operator([config]<class T>(const Observable<T>& source) {
+    return detail::timeout_internal(source, config, [](TimeoutInfo<T> info) -> Observable<T> {
+      std::any last;
+      if (info.last_value) last = std::move(*info.last_value);
+      throw TimeoutError(info.seen, std::move(last));
+    });
+  });
+}
+inline auto timeout(Duration each, SchedulerRef sch = nullptr) {
+  return timeout(TimeoutConfig{.each = each, .first = std::nullopt, .scheduler = std::move(sch)});
+}
+// On expiry, switches to with(TimeoutInfo<T>) (an Observable<T>) instead of erroring.
+template <class W>
+auto timeout(TimeoutConfig config, W with) {
+  return make_operator([config, with]<class T>(const Observable<T>& source) {
+    return detail::timeout_internal(source, config, with);
   });
 }
 

@@ -57,6 +57,9 @@ class TestScheduler final : public Scheduler {
   // the last action run.
   void flush(Duration max_time = Duration::max());
   std::size_t pending() const noexcept { return queue_->size(); }
+  // Drops every action not run yet: an endless source nobody unsubscribed (share without a
+  // reset keeps its connection, as RxJS) holds the scheduler through its pending action.
+  void clear() { std::exchange(*queue_, {}).clear(); }
 
  private:
   bool run_next(Duration limit);

@@ -11,8 +11,9 @@
 //     auto sub = b.observable().subscribe([&](int v) { seen.push_back(v); });   // seen == {0}
 //     b.next(1);                                                                 // {0, 1}
 //
-// Threads: one thread, as RxJS. Copies share the subject. Memory: ReplaySubject keeps at most
-// buffer_size values (unbounded by default) and drops those older than window_time.
+// Threads: one thread, as RxJS (SyncSubject: any thread). Copies share the subject. Memory:
+// ReplaySubject keeps at most buffer_size values (unbounded by default) and drops those older than
+// window_time.
 #pragma once
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <exception>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -190,6 +192,55 @@ class AsyncSubject : public Subject<T> {
 
  private:
   std::shared_ptr<std::optional<T>> last_ = std::make_shared<std::optional<T>>();
+};
+
+// A Subject that any thread may feed: next/error/complete, subscribing and unsubscribing are
+// serialized by one (recursive) lock, so observers see one event at a time, in the order the
+// lock was taken, on the thread that emitted it (Rx's Subject.Synchronize). Pair it with
+// observe_on(handle) to move the events onto one runtime.
+template <class T>
+class SyncSubject {
+ public:
+  void next(const T& v) const {
+    std::lock_guard lock(st_->m);
+    st_->subject.next(v);
+  }
+  void error(std::exception_ptr e) const {
+    std::lock_guard lock(st_->m);
+    st_->subject.error(std::move(e));
+  }
+  void complete() const {
+    std::lock_guard lock(st_->m);
+    st_->subject.complete();
+  }
+  std::size_t observer_count() const {
+    std::lock_guard lock(st_->m);
+    return st_->subject.observer_count();
+  }
+
+  Observable<T> observable() const {
+    return Observable<T>([st = st_](const Subscriber<T>& s) {
+      std::lock_guard lock(st->m);
+      Observer<T> o;
+      o.next = [s](const T& v) { s.next(v); };
+      o.error = [s](std::exception_ptr e) { s.error(std::move(e)); };
+      o.complete = [s] { s.complete(); };
+      Subscriber<T> mid(std::move(o));
+      // The subject's list changes under the lock only: leave it through `mid`, locked.
+      s.add([st, weak = WeakSubscription(mid)] {
+        std::lock_guard relock(st->m);
+        weak.unsubscribe();
+      });
+      st->subject.observable().subscribe(mid);
+    });
+  }
+
+ private:
+  struct St {
+    std::recursive_mutex m;
+    Subject<T> subject;
+  };
+  std::shared_ptr<St> st_ = std::make_shared<St>();
 };
 
 }  // namespace strata::rx

@@ -68,6 +68,7 @@ class Subscription {
   }
 
  private:
+  friend class WeakSubscription;
   struct State {
     bool closed = false;
     std::uint64_t next_id = 0;
@@ -84,7 +85,23 @@ class Subscription {
       }
     }
   };
+  explicit Subscription(std::shared_ptr<State> s) noexcept : s_(std::move(s)) {}
   std::shared_ptr<State> s_;
+};
+
+// A Subscription that does not keep its state alive: for work that must be able to close the
+// subscription it belongs to without forming a reference cycle through it.
+class WeakSubscription {
+ public:
+  explicit WeakSubscription(const Subscription& s) : s_(s.s_) {}
+  void unsubscribe() const {
+    if (auto p = s_.lock()) {
+      Subscription(std::move(p)).unsubscribe();
+    }
+  }
+
+ private:
+  std::weak_ptr<Subscription::State> s_;
 };
 
 // The three callbacks of an observer; an empty one ignores its event (an empty error callback

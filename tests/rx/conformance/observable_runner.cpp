@@ -1,5 +1,6 @@
 // The Observable half of the conformance runner: FORMAT.md's virtual-time scenarios on
 // strata::rx::Observable<json::value> with a TestScheduler (1 virtual ms = 1 ms).
+#include <any>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +22,20 @@ using std::chrono::milliseconds;
 
 V error_value(const std::exception_ptr& e) {
   if (auto v = reason_as<V>(e)) return *v;
+  // RxJS's own errors, as gen_rx_ext.js writes them.
+  try {
+    std::rethrow_exception(e);
+  } catch (const TimeoutError& t) {
+    json::object info;
+    info["meta"] = nullptr;
+    info["lastValue"] = nullptr;
+    if (auto* last = std::any_cast<V>(&t.last_value)) info["lastValue"] = *last;
+    info["seen"] = static_cast<std::int64_t>(t.seen);
+    return json::object{{"name", "TimeoutError"}, {"message", t.what()}, {"info", info}};
+  } catch (const EmptyError& x) {
+    return json::object{{"name", "EmptyError"}, {"message", x.what()}};
+  } catch (...) {
+  }
   return json::object();  // JSON.stringify of an Error object
 }
 
@@ -120,9 +135,19 @@ Obs as_json(const Observable<long>& o) {
   return o | map([](long n) { return V(static_cast<std::int64_t>(n)); });
 }
 
+// share's reset options: true/false, or a number n for () => timer(n).
+ResetPolicy reset_of(const json::object& spec, const char* key, const SchedulerRef& sch) {
+  auto* v = spec.if_contains(key);
+  if (!v) return true;
+  if (v->is_bool()) return v->as_bool();
+  return ResetPolicy::after(duration_of(*v), sch);
+}
+
 struct Ctx {
   std::shared_ptr<TestScheduler> sch = std::make_shared<TestScheduler>();
   std::map<std::string, AnySubject> subjects;
+  std::map<std::string, V> shared_defs;  // gen_rx_ext.js's "shared", built on first "ref"
+  std::map<std::string, Obs> shared;
 
   std::vector<Obs> build_all(const V& list) {
     std::vector<Obs> out;
@@ -179,6 +204,15 @@ struct Ctx {
     if (op == "concat") return concat(build_all(field(e, "sources")));
     if (op == "zip") return as_json(zip(build_all(field(e, "sources"))));
     if (op == "combine_latest") return as_json(combine_latest(build_all(field(e, "sources"))));
+    if (op == "ref") {
+      std::string id(field(e, "id").as_string());
+      if (auto it = shared.find(id); it != shared.end()) return it->second;
+      auto def = shared_defs.find(id);
+      if (def == shared_defs.end()) throw Unsupported("unknown shared source " + id);
+      Obs o = build(def->second);
+      shared.emplace(id, o);
+      return o;
+    }
     if (op == "pipe") {
       Obs o = build(field(e, "source"));
       for (auto& spec : field(e, "ops").as_array()) o = apply(o, spec.as_object());
@@ -214,7 +248,57 @@ struct Ctx {
       if (auto* t = spec.if_contains("trailing")) c.trailing = t->as_bool();
       return o | throttle_time(duration_of(field(spec, "duration")), sch, c);
     }
-    if (op == "retry") return o | retry(field(spec, "count").to_number<std::size_t>());
+    if (op == "retry") {
+      RetryConfig c;
+      if (auto* n = spec.if_contains("count")) c.count = n->to_number<std::size_t>();
+      if (auto* r = spec.if_contains("reset_on_success")) c.reset_on_success = r->as_bool();
+      if (auto* d = spec.if_contains("delay")) {
+        c.delay = duration_of(*d);
+        c.scheduler = sch;
+      }
+      if (auto* n = spec.if_contains("delay_notifier")) {
+        return o | retry(c, [this, tpl = *n](std::exception_ptr e, std::size_t count) {
+                 return build(subst(
+                     tpl, {{"$e", error_value(e)}, {"$i", V(static_cast<std::int64_t>(count))}}));
+               });
+      }
+      return o | retry(c);
+    }
+    if (op == "with_latest_from")
+      return as_json(o | with_latest_from(build_all(field(spec, "others"))));
+    if (op == "sample") return o | sample(build(field(spec, "notifier")));
+    if (op == "sample_time") return o | sample_time(duration_of(field(spec, "period")), sch);
+    if (op == "timeout") {
+      TimeoutConfig c;
+      c.scheduler = sch;
+      if (auto* x = spec.if_contains("each")) c.each = duration_of(*x);
+      if (auto* x = spec.if_contains("first")) c.first = duration_of(*x);
+      auto* with = spec.if_contains("with");
+      if (!with) return o | timeout(c);
+      return o | timeout(c, [this, tpl = *with](TimeoutInfo<V> info) {
+               return build(subst(tpl, {{"$v", info.last_value.value_or(V(nullptr))},
+                                        {"$i", V(static_cast<std::int64_t>(info.seen))}}));
+             });
+    }
+    if (op == "share") {
+      return o | share(ShareConfig{
+                     .reset_on_error = reset_of(spec, "reset_on_error", sch),
+                     .reset_on_complete = reset_of(spec, "reset_on_complete", sch),
+                     .reset_on_ref_count_zero = reset_of(spec, "reset_on_ref_count_zero", sch)});
+    }
+    if (op == "share_replay") {
+      ShareReplayConfig c;
+      c.scheduler = sch;
+      if (auto* b = spec.if_contains("buffer_size")) c.buffer_size = b->to_number<std::size_t>();
+      if (auto* w = spec.if_contains("window_time")) c.window_time = duration_of(*w);
+      if (auto* r = spec.if_contains("ref_count")) c.ref_count = r->as_bool();
+      return o | share_replay(c);
+    }
+    if (op == "observe_on" || op == "subscribe_on") {
+      Duration d{};
+      if (auto* x = spec.if_contains("delay")) d = duration_of(*x);
+      return op == "observe_on" ? o | observe_on(sch, d) : o | subscribe_on(sch, d);
+    }
     if (op == "catch_error") {
       V tpl = field(spec, "handler");
       return o | catch_error([this, tpl](std::exception_ptr e) {
@@ -267,6 +351,12 @@ AnySubject make_subject(const json::object& def, const SchedulerRef& sch) {
 
 json::object run_observable_scenario(const json::object& scenario) {
   Ctx ctx;
+  if (auto* defs = scenario.if_contains("shared")) {
+    for (auto& d : defs->as_array()) {
+      auto& def = d.as_object();
+      ctx.shared_defs.emplace(std::string(field(def, "id").as_string()), field(def, "source"));
+    }
+  }
   Duration max_time = milliseconds(1000);
   if (auto* m = scenario.if_contains("max_time")) max_time = duration_of(*m);
   if (auto* subs = scenario.if_contains("subjects")) {
@@ -339,6 +429,7 @@ json::object run_observable_scenario(const json::object& scenario) {
   }
   sch->flush(max_time);
   for (auto& [id, h] : *handles) h.unsubscribe();  // endless sources: release their state
+  sch->clear();  // and what nobody can unsubscribe (a share connection kept running)
   json::object r;
   r["events"] = *events;
   return r;
