@@ -49,7 +49,8 @@ class Parser {
   Result<void> feed(std::string_view bytes, F&& on_event) {
     while (!bytes.empty()) {
       Step s = step(bytes);
-      if (s == Step::error) return fail(Error(std::make_error_code(std::errc::message_size), "sse"));
+      if (s == Step::error)
+        return fail(Error(std::make_error_code(std::errc::message_size), "sse"));
       if (s == Step::event) on_event(take_event());
     }
     return Result<void>{};
