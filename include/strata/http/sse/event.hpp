@@ -1,7 +1,10 @@
 // sse::Event: one server-sent event, and its encoding on the wire (text/event-stream, WHATWG
 // HTML "Server-sent events").
 //
-//   sse::Event e{.data = "line one\nline two", .event = "update", .id = "42"};
+//   sse::Event e;
+//   e.data = "line one\nline two";
+//   e.event = "update";
+//   e.id = "42";
 //   std::string out;
 //   sse::append_event(out, e);   // "event: update\nid: 42\ndata: line one\ndata: line two\n\n"
 //   sse::append_comment(out, "");                                 // ":\n" (a heartbeat)

@@ -4,7 +4,8 @@
 //   Task<void> ticks(sse::Sink sink, std::string last_event_id) {
 //     int i = last_event_id.empty() ? 0 : std::stoi(last_event_id) + 1;   // resume after it
 //     for (;; ++i) {
-//       sse::Event e{.data = std::to_string(i), .id = std::to_string(i)};
+//       sse::Event e;
+//       e.data = e.id.emplace(std::to_string(i));
 //       Result<void> sent = co_await sink.send(std::move(e));
 //       if (!sent) co_return;                      // the client left, or the server shuts down
 //       co_await strata::sleep(std::chrono::seconds(1));
