@@ -345,6 +345,13 @@ Task<void> event_source_reconnects(net::SocketAddr a) {
   EXPECT_EQ(source.retry(), 10ms);      // the server's, not the 3 s default
   EXPECT_EQ(source.last_event_id(), "4");
 
+  sse::EventSourceConfig resume;
+  resume.last_event_id = "2";  // a stored ID: the first request already resumes after it
+  sse::EventSource resumed(client, base(a) + "/numbers", resume);
+  Result<sse::Event> first = co_await resumed.next();
+  CO_ASSERT_OK(first);
+  EXPECT_EQ(first->id, "3");
+
   sse::EventSource wrong(client, base(a) + "/plain");
   Result<sse::Event> e = co_await wrong.next();
   CO_ASSERT_TRUE(!e);

@@ -49,8 +49,9 @@ EventSource::EventSource(Client client, std::string url, EventSourceConfig confi
     : client_(std::move(client)),
       url_(std::move(url)),
       config_(std::move(config)),
-      start_id_(config_.last_event_id),
-      parser_(config_.limits) {}
+      parser_(config_.limits) {
+  parser_.set_last_event_id(config_.last_event_id);
+}
 
 void EventSource::close() {
   closed_ = true;

@@ -61,9 +61,7 @@ class EventSource {
   // Drops the connection; next() then fails with EventSourceErrc::closed.
   void close();
 
-  const std::string& last_event_id() const noexcept {
-    return parser_.last_event_id().empty() ? start_id_ : parser_.last_event_id();
-  }
+  const std::string& last_event_id() const noexcept { return parser_.last_event_id(); }
   // The delay before the next reconnection.
   std::chrono::milliseconds retry() const noexcept {
     return parser_.retry().value_or(config_.retry);
@@ -77,7 +75,6 @@ class EventSource {
   Client client_;
   std::string url_;
   EventSourceConfig config_;
-  std::string start_id_;
   Parser parser_;
   std::optional<Response> response_;
   std::deque<Event> ready_;

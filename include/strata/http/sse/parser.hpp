@@ -62,6 +62,8 @@ class Parser {
   void restart() noexcept;
 
   const std::string& last_event_id() const noexcept { return last_id_; }
+  // Sets the last event ID as an `id` field would (a client resuming from a stored ID).
+  void set_last_event_id(std::string id) { last_id_ = std::move(id); }
   // The last valid `retry` field's value, if any came.
   std::optional<std::chrono::milliseconds> retry() const noexcept { return retry_; }
 
