@@ -7,6 +7,9 @@
 //   GET  /plaintext  -> "Hello, World!" (text/plain)
 //   GET  /json       -> {"message":"Hello, World!"} (application/json)
 //   POST /echo       -> the request body (up to 16 MiB)
+//   GET  /ws/echo    -> a WebSocket echoing every message
+//   GET  /sse?count=N&interval_ms=M -> N server-sent events `data: <i>` with ids 0..N-1, one
+//                       every M ms, then the end of the response
 //
 // The TLS port serves the same routes over HTTPS (TLS 1.2/1.3, ALPN http/1.1; h2 once HTTP/2
 // lands). Prints "listening on 127.0.0.1:PORT" (and "listening on 127.0.0.1:TLSPORT (tls)")
@@ -18,6 +21,7 @@
 
 #include "../common/stop_signals.hpp"
 #include "strata/http.hpp"
+#include "strata/http/sse.hpp"
 #include "strata/http/ws.hpp"
 #include "strata/rt.hpp"
 #include "strata/tls.hpp"
@@ -107,6 +111,32 @@ Task<http::Response> ws_echo(http::Request& req) {
   co_return http::ws::accept(req, ws_echo_session, opts);
 }
 
+// GET /sse?count=N&interval_ms=M: N events (`id: i`, `data: i`), one every M ms, then the end.
+// A client that reconnects with Last-Event-ID resumes after that ID.
+Task<void> sse_events(std::size_t count, std::chrono::milliseconds interval, http::sse::Sink sink,
+                      std::string last_event_id) {
+  std::size_t first = 0;
+  if (!last_event_id.empty()) first = std::strtoull(last_event_id.c_str(), nullptr, 10) + 1;
+  for (std::size_t i = first; i < count; ++i) {
+    if (i > first && interval.count() > 0) co_await sleep(interval);
+    http::sse::Event e;
+    e.id = std::to_string(i);
+    e.data = *e.id;
+    Result<void> sent = co_await sink.send(std::move(e));
+    if (!sent) co_return;
+  }
+}
+
+Task<http::Response> sse(http::Request& req) {
+  const std::size_t count =
+      std::strtoull(req.query_param("count").value_or("10").c_str(), nullptr, 10);
+  const long ms = std::strtol(req.query_param("interval_ms").value_or("0").c_str(), nullptr, 10);
+  const std::chrono::milliseconds interval(ms < 0 ? 0 : ms);
+  co_return http::sse::response(req, [count, interval](http::sse::Sink sink, std::string last) {
+    return sse_events(count, interval, std::move(sink), std::move(last));
+  });
+}
+
 // Waits for SIGINT/SIGTERM (blocked in every thread, polled here) and starts the shutdown.
 Task<void> stop_on_signal(const http::Server* server) {
   co_await apps::stop_signal();
@@ -131,7 +161,8 @@ Task<int> serve(Options o) {
   router.get("/plaintext", plaintext)
       .get("/json", json)
       .post("/echo", echo)
-      .get("/ws/echo", ws_echo);
+      .get("/ws/echo", ws_echo)
+      .get("/sse", sse);
   std::printf("listening on %s\n", server->local_addr().to_string().c_str());
   if (o.tls_port >= 0) {
     auto identity = tls::Identity::from_pem_files(o.tls_cert, o.tls_key);

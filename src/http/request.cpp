@@ -11,7 +11,8 @@ Request::Request(Request&& o) noexcept
       body(std::move(o.body)),
       params(o.params),
       peer(o.peer),
-      tls(o.tls) {
+      tls(o.tls),
+      server_draining(o.server_draining) {
   if (o.target_.data() == o.owned_target_.data()) {
     owned_target_ = std::move(o.owned_target_);
     target_ = owned_target_;
@@ -80,6 +81,7 @@ void Request::clear() noexcept {
   params = PathParams();
   peer = net::SocketAddr();
   tls = nullptr;
+  server_draining = nullptr;
   owned_target_.clear();
   target_ = path_ = query_ = {};
 }

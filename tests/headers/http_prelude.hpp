@@ -4,6 +4,7 @@
 
 #include <strata/http.hpp>
 #include <strata/http/h2/server_connection.hpp>
+#include <strata/http/sse.hpp>
 #include <strata/http/ws.hpp>
 
 #include "tls_prelude.hpp"
@@ -16,6 +17,7 @@ Task<http::Response> create_user(http::Request& req);
 }  // namespace strata_examples
 namespace strata_examples {
 namespace ws = strata::http::ws;
+namespace sse = strata::http::sse;
 // What the WebSocket examples (strata/http/ws) take as given.
 extern std::span<const std::byte> bytes;  // bytes read from the connection
 extern std::span<std::byte> payload;      // a frame's payload, in place

@@ -14,6 +14,7 @@
 // (set_target() copies) and usually its headers.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,9 @@ class Request {
   // SNI name and, under mutual TLS, the client's verified certificate. Valid while the handler
   // runs.
   const tls::Session* tls = nullptr;
+  // Set by the server (null elsewhere): true once it is shutting down. Long-lived responses
+  // (server-sent events) end when they see it; the server wakes every connection when it flips.
+  const std::atomic<bool>* server_draining = nullptr;
 
   // The request-target as sent (origin form "/a/b?x=1", absolute form, "*" or authority form).
   std::string_view target() const noexcept { return target_; }

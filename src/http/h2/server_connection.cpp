@@ -326,6 +326,7 @@ int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void*
   s->req.version = Version::http_2;
   s->req.peer = c.peer;
   s->req.tls = c.tls;
+  s->req.server_draining = c.ctx.draining;
   nghttp2_session_set_stream_user_data(session, s->id, s.get());
   c.streams.push_back(std::move(s));
   return 0;

@@ -487,6 +487,7 @@ class ServerConnection {
     req.version = head.version_minor == 0 ? Version::http_1_0 : Version::http_1_1;
     req.set_target_view(head.target);
     req.peer = peer_;
+    req.server_draining = ctx_.draining;
     if constexpr (requires { io_.tls_session(); }) req.tls = io_.tls_session();
     for (const HeaderField& f : head.headers) req.headers.append_view_unchecked(f.name, f.value);
     if (head.content_length && *head.content_length > ctx_.config->max_body_bytes) return 413;
@@ -687,7 +688,9 @@ class ServerConnection {
     // last chunk is batched with what follows.
     bool flushed = co_await flush();
     if (!flushed) co_return false;
-    Result<void> w = co_await write_stream_body(io_, scratch_->out, resp.body, f,
+    PeerWatch watch(io_, resp.body);
+    Body watched = Body::borrow_stream(watch);
+    Result<void> w = co_await write_stream_body(io_, scratch_->out, watched, f,
                                                 ctx_.config->write_timeout, written);
     if (!w) {
       clear_out();
@@ -697,6 +700,41 @@ class ServerConnection {
     }
     co_return true;
   }
+
+  // A streamed body may wait long for its next chunk (server-sent events). Meanwhile the socket
+  // is watched: a client that hangs up (EOF, reset) ends the response at once, so its producer
+  // is dropped now rather than at the next write. Bytes from the client (a pipelined request)
+  // stop the watch; the next write then tells.
+  class PeerWatch final : public BodyStream {
+   public:
+    PeerWatch(S& io, Body& inner) noexcept : io_(io), inner_(inner) {}
+    Poll<Result<io::BufferView>> poll_data(Context& cx) override {
+      Poll<Result<io::BufferView>> p = inner_.poll_data(cx);
+      if constexpr (io::AsyncReadReady<S> &&
+                    requires(S & s, io::MutableBuffer b) { s.try_peek(b); }) {
+        while (p.is_pending() && watching_) {
+          Poll<Result<void>> ready = io_.poll_read_ready(cx);
+          if (ready.is_pending()) break;
+          if (!ready.value()) return Result<io::BufferView>(fail(ready.value().error()));
+          std::byte b{};
+          Result<std::size_t> n = io_.try_peek(io::MutableBuffer(&b, 1));
+          if (n && *n == 0) return Result<io::BufferView>(fail(Errc::closed, "http client left"));
+          if (n)
+            watching_ = false;
+          else if (n.error() != std::errc::operation_would_block)
+            return Result<io::BufferView>(fail(n.error()));
+        }
+      }
+      return p;
+    }
+    std::optional<std::uint64_t> size_hint() const override { return inner_.size_hint(); }
+    const Headers* trailers() const override { return inner_.trailers(); }
+
+   private:
+    S& io_;
+    Body& inner_;
+    bool watching_ = true;
+  };
 
   // Writes the 101 and runs the handler's upgrade task over the transport; bytes already read
   // past the request head go to it first.
