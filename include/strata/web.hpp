@@ -4,6 +4,7 @@
 
 #include "strata/web/app.hpp"
 #include "strata/web/auth.hpp"
+#include "strata/web/compression.hpp"
 #include "strata/web/config.hpp"
 #include "strata/web/context.hpp"
 #include "strata/web/controller.hpp"

@@ -1,6 +1,7 @@
 # The web framework (strata/web): pipeline, extraction and validation, DI, guards and built-ins
 # over real sockets.
 strata_test(web_test LABELS web SOURCES web/web_test.cpp)
+target_link_libraries(web_test PRIVATE ZLIB::ZLIB)  # the compression test inflates
 # The framework's worked example, examples/todo_api, end to end with curl over HTTP/1.1 and h2c.
 if(STRATA_BUILD_EXAMPLES)
   add_test(NAME web_todo_api COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web/todo_api_test.py $<TARGET_FILE:todo_api>)

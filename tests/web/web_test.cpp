@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
+
 #include "../http/http_test_util.hpp"
 #include "strata/web.hpp"
 
@@ -689,6 +691,71 @@ TEST(WebBuiltins, HealthMetricsOpenApiCors) {
   h.app->enable_health().enable_metrics().enable_openapi();
   run_current(
       with_server_serving({}, h.app, [&](net::SocketAddr a) { return builtins(h.app, a); }));
+}
+
+// ---- compression -----------------------------------------------------------------------
+
+TEST(WebCompression, AcceptEncodingRules) {
+  EXPECT_TRUE(web::accepts_encoding("gzip", "gzip"));
+  EXPECT_TRUE(web::accepts_encoding("br, GZIP;q=0.5", "gzip"));
+  EXPECT_TRUE(web::accepts_encoding("*", "gzip"));
+  EXPECT_FALSE(web::accepts_encoding("gzip;q=0", "gzip"));
+  EXPECT_FALSE(web::accepts_encoding("gzip;q=0.000, *", "gzip"));  // named wins over *
+  EXPECT_FALSE(web::accepts_encoding("*;q=0", "gzip"));
+  EXPECT_FALSE(web::accepts_encoding("identity, br", "gzip"));
+  EXPECT_FALSE(web::accepts_encoding("", "gzip"));
+}
+
+std::string gunzip(std::string_view in) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  std::string out(in.size() * 1000 + 65536, '\0');  // repetitive text packs tightly
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&zs, Z_FINISH);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return out;
+}
+
+class BigController {
+ public:
+  static constexpr std::string_view prefix = "/big";
+  std::vector<std::string> list(web::Query<"n", int, web::Default{200}> n) {
+    return std::vector<std::string>(static_cast<std::size_t>(*n), "a repeated line of text");
+  }
+  static constexpr auto routes() { return web::routes(web::get<"">(&BigController::list)); }
+};
+
+Task<void> compressed(net::SocketAddr addr) {
+  RawResponse plain = co_await get(addr, req("GET", "/big"));
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.headers.count("content-encoding"), 0u);
+  EXPECT_EQ(plain.headers["vary"], "Accept-Encoding");
+  RawResponse packed = co_await get(addr, req("GET", "/big", "accept-encoding: gzip, br\r\n"));
+  EXPECT_EQ(packed.headers["content-encoding"], "gzip");
+  EXPECT_LT(packed.body.size(), plain.body.size() / 10);
+  EXPECT_EQ(gunzip(packed.body), plain.body);
+  RawResponse refused = co_await get(addr, req("GET", "/big", "accept-encoding: gzip;q=0\r\n"));
+  EXPECT_EQ(refused.headers.count("content-encoding"), 0u);
+  EXPECT_EQ(refused.body, plain.body);
+  RawResponse small = co_await get(addr, req("GET", "/big?n=2", "accept-encoding: gzip\r\n"));
+  EXPECT_EQ(small.headers.count("content-encoding"), 0u);  // under min_size
+  EXPECT_EQ(small.body, R"(["a repeated line of text","a repeated line of text"])");
+  RawResponse missing = co_await get(addr, req("GET", "/nothing", "accept-encoding: gzip\r\n"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.headers.count("content-encoding"), 0u);  // small JSON error bodies too
+}
+
+TEST(WebCompression, GzipForClientsThatAcceptIt) {
+  web::Module m("BigModule");
+  m.controller<BigController>();
+  auto app = web::App::create(m);
+  app->use(std::make_shared<web::Compression>());
+  run_current(with_server_serving({}, app, compressed));
 }
 
 }  // namespace
