@@ -263,22 +263,6 @@ Task<http::Response> App::route_terminal(void* self, http::Request& req) {
 }
 
 namespace {
-Task<http::Response> run_route(RouteEntry& e, http::Request& req) {
-  Context ctx(req, &e.route->info, e.route->injector);
-  std::exception_ptr error;
-  try {
-    for (Guard* g : e.guards) {
-      bool allowed = co_await g->can_activate(ctx);
-      if (!allowed) throw ForbiddenException("Forbidden resource");
-    }
-    Reply reply = co_await Next(e.chain, 0, ctx).handle();
-    co_return std::move(reply).into_response(e.route->info.status);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  co_return error_response(error, ctx, e.filters);
-}
-
 http::Response unmatched_response(http::Request& req, std::string_view allow,
                                   std::span<const std::shared_ptr<ExceptionFilter>> filters) {
   Context ctx(req, nullptr, nullptr);
@@ -294,6 +278,8 @@ http::Response unmatched_response(http::Request& req, std::string_view allow,
 }
 }  // namespace
 
+// One frame per request from here to the handler's own (App::handle returns this task
+// directly when there is no middleware): guards, interceptors, filters and metrics run inline.
 Task<http::Response> App::route_request(http::Request& req) {
   http::MatchResult<RouteEntry*> m = impl_->tree.match(req.method.as_str(), req.path());
   if (m.status() != http::MatchStatus::found) {
@@ -303,19 +289,36 @@ Task<http::Response> App::route_request(http::Request& req) {
   }
   req.params = m.params();
   RouteEntry& e = *m.value();
-  Clock::time_point start = Clock::now();
-  http::Response r = co_await run_route(e, req);
-  e.metrics.record(r.status, Clock::now() - start);
-  co_return r;
-}
-
-Task<http::Response> App::handle(http::Request& req) {
   impl_->in_flight.fetch_add(1, std::memory_order_relaxed);
   struct Leave {
     std::atomic<std::int64_t>& n;
     ~Leave() { n.fetch_sub(1, std::memory_order_relaxed); }
   } leave{impl_->in_flight};
-  if (impl_->middleware.empty()) co_return co_await route_request(req);
+  const Clock::time_point start = Clock::now();
+  Context ctx(req, &e.route->info, e.route->injector);
+  std::optional<http::Response> answer;
+  std::exception_ptr error;
+  try {
+    for (Guard* g : e.guards) {
+      bool allowed = co_await g->can_activate(ctx);
+      if (!allowed) throw ForbiddenException("Forbidden resource");
+    }
+    Reply reply = co_await Next(e.chain, 0, ctx).handle();
+    answer.emplace(std::move(reply).into_response(e.route->info.status));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!answer) answer.emplace(error_response(error, ctx, e.filters));
+  e.metrics.record(answer->status, Clock::now() - start);
+  co_return std::move(*answer);
+}
+
+Task<http::Response> App::handle(http::Request& req) {
+  if (impl_->middleware.empty()) return route_request(req);  // no frame of its own
+  return handle_with_middleware(req);
+}
+
+Task<http::Response> App::handle_with_middleware(http::Request& req) {
   std::exception_ptr error;
   try {
     co_return co_await MiddlewareNext(impl_->middleware_chain, 0, req).run();

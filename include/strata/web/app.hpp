@@ -86,6 +86,7 @@ class App final : public http::Service, private detail::RouteSink {
   void add_builtin(std::string_view path, std::function<Task<Reply>(Context&)> fn);
   void rebuild_stage_lists();
   Task<http::Response> route_request(http::Request& req);
+  Task<http::Response> handle_with_middleware(http::Request& req);
   static Task<http::Response> route_terminal(void* self, http::Request& req);
   static Task<Reply> handler_terminal(void* route, Context& ctx);
 
