@@ -189,13 +189,14 @@ struct IsSharedPtr<std::shared_ptr<T>> : std::true_type {};
 
 // What a handler parameter may be.
 template <class A>
+concept HasExtract = requires(Context& c, Violations& v) {
+  { std::remove_cvref_t<A>::extract(c, v) } -> std::same_as<std::remove_cvref_t<A>>;
+};
+template <class A>
 concept Extractable = std::is_same_v<A, http::Request&> ||
     std::is_same_v<A, const http::Request&> || std::is_same_v<A, Context&> ||
     IsSharedPtr<std::remove_cvref_t<A>>::value ||
-    (!std::is_reference_v<A> ||
-     std::is_const_v<std::remove_reference_t<A>>)&&requires(Context& c, Violations& v) {
-  { std::remove_cvref_t<A>::extract(c, v) } -> std::same_as<std::remove_cvref_t<A>>;
-};
+    ((!std::is_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>)&&HasExtract<A>);
 }  // namespace detail
 
 }  // namespace strata::web
