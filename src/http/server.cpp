@@ -45,6 +45,7 @@ struct ServerState {
 
   std::atomic<std::uint64_t> accepted{0}, active{0}, requests{0}, bad_requests{0}, timeouts{0};
   std::atomic<std::uint64_t> tls_handshakes{0}, tls_resumed{0}, tls_failures{0};
+  std::atomic<std::uint64_t> tls_active{0}, h2_active{0};  // of `active`
 
   // Live connections (a circular list through their leases, guarded by live_mu): shutdown()
   // wakes them, and serve() cancels what is left when the grace period ends.
@@ -90,24 +91,35 @@ using detail::ServerState;
 // count (whose last decrement lets serve() return and the Server be dropped), and the state
 // reference last, so nothing here touches freed memory. Movable until linked (first poll).
 struct ConnectionLease {
+  enum Kind : std::uint8_t { over_tls = 1, speaks_h2 = 2 };
   std::shared_ptr<ServerState> st;
   detail::LiveLink link;
+  std::uint8_t kinds = 0;  // Kind bits counted in st's tls_active / h2_active
   // Holds one permit of st->slots (forgotten here, given back by the destructor: a
   // SemaphorePermit would cost 16 bytes per idle connection).
   ConnectionLease(std::shared_ptr<ServerState> s, sync::SemaphorePermit p) : st(std::move(s)) {
     p.forget();
   }
-  ConnectionLease(ConnectionLease&& o) noexcept : st(std::move(o.st)) {}
+  ConnectionLease(ConnectionLease&& o) noexcept : st(std::move(o.st)), kinds(o.kinds) {}
   ConnectionLease& operator=(ConnectionLease&&) = delete;
   ~ConnectionLease() {
     if (!st) return;  // moved from
     st->slots.add_permits(1);
+    if (kinds & over_tls) st->tls_active.fetch_sub(1, std::memory_order_relaxed);
+    if (kinds & speaks_h2) st->h2_active.fetch_sub(1, std::memory_order_relaxed);
     if (link.linked) {
       std::lock_guard lock(st->live_mu);
       link.prev->next = link.next;
       link.next->prev = link.prev;
     }
     if (st->active.fetch_sub(1, std::memory_order_acq_rel) == 1) st->all_closed.notify_waiters();
+  }
+
+  // Counts this connection as `kind` (once) until it ends.
+  void count_as(Kind kind) {
+    if (kinds & kind) return;
+    kinds |= kind;
+    (kind == over_tls ? st->tls_active : st->h2_active).fetch_add(1, std::memory_order_relaxed);
   }
 
   // Joins the live list with the task's waker (kept up to date); false: the server cancelled
@@ -159,6 +171,7 @@ class TcpConnection {
     const ServerState& st = *lease_.st;
     h2_ = std::make_unique<h2::ServerConnection>(st.ctx, st.config.http2, stream_.peer_addr(),
                                                  nullptr);
+    lease_.count_as(ConnectionLease::speaks_h2);
     if (upgrade) h2_->upgrade(std::move(*upgrade));
     return h2_->poll_serve(cx, h2::IoRef::of(stream_));
   }
@@ -209,12 +222,14 @@ class TlsConnection {
       handshaken_ = true;
       deadline_.reset();
       lease_.st->tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+      lease_.count_as(ConnectionLease::over_tls);
       if (stream_.session().resumed())
         lease_.st->tls_resumed.fetch_add(1, std::memory_order_relaxed);
       const ServerState& st = *lease_.st;
       if (st.config.http2.enabled && stream_.session().alpn() == "h2") {
         h2_ = std::make_unique<h2::ServerConnection>(st.ctx, st.config.http2, peer_,
                                                      &stream_.session());
+        lease_.count_as(ConnectionLease::speaks_h2);
       }
     }
     if (h2_) return h2_->poll_serve(cx, h2::IoRef::of(stream_));
@@ -377,6 +392,8 @@ ServerStats Server::stats() const {
   s.tls_handshakes = state_->tls_handshakes.load(std::memory_order_relaxed);
   s.tls_resumed = state_->tls_resumed.load(std::memory_order_relaxed);
   s.tls_handshake_failures = state_->tls_failures.load(std::memory_order_relaxed);
+  s.connections_tls_active = state_->tls_active.load(std::memory_order_relaxed);
+  s.connections_h2_active = state_->h2_active.load(std::memory_order_relaxed);
   return s;
 }
 

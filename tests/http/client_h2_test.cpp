@@ -163,6 +163,11 @@ Task<void> alpn_and_prior_knowledge(Ports p) {
     EXPECT_EQ(*text, "h2");
   }
   EXPECT_EQ(client.stats().http2_connections, 2u);
+  // The server counts its open connections by kind: both speak HTTP/2, one is over TLS.
+  http::ServerStats st = p.server->stats();
+  EXPECT_EQ(st.connections_active, 2u);
+  EXPECT_EQ(st.connections_h2_active, 2u);
+  EXPECT_EQ(st.connections_tls_active, 1u);
   // The default configuration negotiates too (ALPN h2 over https)...
   http::ClientConfig plain_cfg;
   plain_cfg.tls = Pki::get().client_config();
@@ -180,6 +185,10 @@ Task<void> alpn_and_prior_knowledge(Ports p) {
   auto text = co_await one->body.text(1024);
   CO_ASSERT_OK(text);
   EXPECT_EQ(*text, "h1");
+  st = p.server->stats();  // + one h2 and one HTTP/1.1 connection, both over TLS
+  EXPECT_EQ(st.connections_active, 4u);
+  EXPECT_EQ(st.connections_h2_active, 3u);
+  EXPECT_EQ(st.connections_tls_active, 3u);
 }
 
 STRATA_TEST_ALL_FLAVOURS(ClientH2, NegotiatesH2ByAlpnAndSpeaksH2cOnRequest) {

@@ -84,6 +84,8 @@ struct ServerConfig : h1::ConnectionConfig {
 struct ServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
+  std::uint64_t connections_tls_active = 0;  // of the active ones: over TLS (handshake done)
+  std::uint64_t connections_h2_active = 0;   // of the active ones: speaking HTTP/2 (h2 or h2c)
   std::uint64_t requests = 0;
   std::uint64_t bad_requests = 0;    // answered 4xx by the server itself (parse errors, limits)
   std::uint64_t timeouts = 0;        // connections closed by a deadline
