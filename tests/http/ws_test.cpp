@@ -167,6 +167,35 @@ STRATA_TEST_ALL_FLAVOURS(WsClient, CloseHandshakeEchoesTheCode) {
   run(with_ws_server(client_close));
 }
 
+// Server::shutdown ends a WebSocket session with a close handshake (1001), well within the
+// grace period, instead of cutting the connection when the grace period ends.
+Task<void> shutdown_closes_with_1001() {
+  auto server = http::Server::bind(loopback());
+  CO_ASSERT_OK(server);
+  auto serving = spawn(server->serve(ws_router()));
+  Result<ws::WebSocket> c = co_await ws::connect(url(server->local_addr(), "/echo"));
+  CO_ASSERT_OK(c);
+  Result<void> sent = co_await c->send_text("before");
+  CO_ASSERT_OK(sent);
+  Result<ws::Message> echo = co_await c->receive();
+  CO_ASSERT_OK(echo);
+  const Instant start = Clock::now();
+  server->shutdown(std::chrono::seconds(30));
+  Result<ws::Message> after = co_await c->receive();  // the server's close, answered
+  EXPECT_FALSE(after);
+  std::optional<ws::CloseInfo> info = c->peer_close();
+  CO_ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->code, 1001);
+  EXPECT_EQ(info->reason, "server shutting down");
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(20));  // not the 30 s grace period
+}
+STRATA_TEST_ALL_FLAVOURS(WsServer, ShutdownClosesSessionsWith1001) {
+  run(shutdown_closes_with_1001());
+}
+
 Task<void> streamed(net::SocketAddr addr) {
   Result<ws::WebSocket> c = co_await ws::connect(url(addr, "/count"));
   CO_ASSERT_OK(c);

@@ -72,8 +72,9 @@ Response refuse(StatusCode status) {
 }
 
 Task<void> run_session(Upgraded& io, Session session, Options options, std::string protocol,
-                       DeflateParams deflate) {
+                       DeflateParams deflate, const std::atomic<bool>* draining) {
   WebSocket ws(detail::make_transport(io), Role::server, options, std::move(protocol), deflate);
+  ws.close_on_drain(draining);
   co_await session(ws);
   (void)co_await ws.close();
 }
@@ -138,8 +139,9 @@ Response accept(const Request& req, Session session, const AcceptOptions& opts) 
   if (!protocol.empty()) (void)r.headers.append(header::sec_websocket_protocol, protocol);
   if (deflate) (void)r.headers.append(header::sec_websocket_extensions, extensions);
   r.on_upgrade = [session = std::move(session), options = opts.options, protocol,
-                  params = deflate.value_or(DeflateParams{})](Upgraded& io) {
-    return run_session(io, session, options, protocol, params);
+                  params = deflate.value_or(DeflateParams{}),
+                  draining = req.server_draining](Upgraded& io) {
+    return run_session(io, session, options, protocol, params, draining);
   };
   return r;
 }

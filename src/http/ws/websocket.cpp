@@ -26,6 +26,8 @@
 
 #include "strata/http/ws/utf8.hpp"
 #include "strata/io/ext.hpp"
+#include "strata/io/poll_fn.hpp"
+#include "strata/rt/select.hpp"
 #include "strata/rt/sync/mutex.hpp"
 #include "zstream.hpp"
 
@@ -88,6 +90,10 @@ struct Core {
   bool compressed_done = false;  // the current message's compressed bytes are all in
   bool awaiting_pong = false;
   bool read_closed = false;
+  // Server side: the accepting server's drain flag (close_on_drain); once it is set the read
+  // side sends close 1001 and waits (close_timeout) for the reply.
+  const std::atomic<bool>* draining = nullptr;
+  bool drain_close_sent = false;
   std::atomic<bool> reading{false};
 
   // Shared.
@@ -190,7 +196,16 @@ Task<Error> fail_connection(Core& c, CloseCode code, const char* what) {
   co_return Error(code, std::string("ws: ") + what);
 }
 
-// Reads more bytes into the read buffer, sending keep-alive pings while the peer is quiet.
+// Completes once `*draining` is set (polled again on every wake of the connection's task).
+auto until_draining(const std::atomic<bool>* draining) {
+  return io::poll_fn([draining](Context&) -> Poll<bool> {
+    if (draining->load(std::memory_order_acquire)) return true;
+    return pending;
+  });
+}
+
+// Reads more bytes into the read buffer, sending keep-alive pings while the peer is quiet, and
+// starting the close handshake (1001) when the accepting server drains.
 Task<Result<void>> fill(Core& c) {
   if (!c.rbuf) c.rbuf = io::Buffer::acquire(read_block);
   if (c.rpos == c.rbuf.size()) {
@@ -203,24 +218,48 @@ Task<Result<void>> fill(Core& c) {
     c.rpos = 0;
   }
   for (;;) {
-    const Duration wait = c.awaiting_pong ? c.opt.dead_peer_timeout : c.opt.ping_interval;
+    if (c.draining && !c.drain_close_sent && c.draining->load(std::memory_order_acquire)) {
+      c.drain_close_sent = true;
+      (void)co_await timeout(
+          c.opt.close_timeout,
+          send_close(c, static_cast<std::uint16_t>(CloseCode::going_away), "server shutting down"));
+    }
+    const Duration wait = c.drain_close_sent ? c.opt.close_timeout
+                          : c.awaiting_pong  ? c.opt.dead_peer_timeout
+                                             : c.opt.ping_interval;
     Result<std::size_t> n;
-    if (wait <= Duration::zero()) {
+    bool timed_out = false;
+    if (c.draining && !c.drain_close_sent) {
+      // Also wake when the server starts draining (Server::shutdown wakes every connection).
+      const Duration limit = wait > Duration::zero() ? wait : Duration(std::chrono::hours(24));
+      auto r = co_await select(timeout(limit, io::read(*c.io, c.rbuf.spare())),
+                               until_draining(c.draining));
+      if (r.index() == 1) continue;  // send the close at the top
+      Result<Result<std::size_t>> t = std::move(std::get<0>(r));
+      if (t) {
+        n = std::move(*t);
+      } else {
+        timed_out = wait > Duration::zero();
+        if (!timed_out) continue;
+      }
+    } else if (wait <= Duration::zero()) {
       n = co_await io::read(*c.io, c.rbuf.spare());
     } else {
       Result<Result<std::size_t>> t = co_await timeout(wait, io::read(*c.io, c.rbuf.spare()));
-      if (!t) {
-        if (c.awaiting_pong) {
-          c.read_closed = true;
-          co_await shutdown_transport(c);
-          co_return fail(Errc::timed_out, "ws: peer did not answer a ping");
-        }
-        c.awaiting_pong = true;
-        Result<void> p = co_await write_frame(c, Opcode::ping, {});
-        if (!p && p.error() != Errc::closed) co_return p;
-        continue;
+      if (t) n = std::move(*t);
+      timed_out = !t;
+    }
+    if (timed_out) {
+      if (c.awaiting_pong || c.drain_close_sent) {
+        c.read_closed = true;
+        co_await shutdown_transport(c);
+        co_return fail(Errc::timed_out, c.drain_close_sent ? "ws: no close reply while draining"
+                                                           : "ws: peer did not answer a ping");
       }
-      n = std::move(*t);
+      c.awaiting_pong = true;
+      Result<void> p = co_await write_frame(c, Opcode::ping, {});
+      if (!p && p.error() != Errc::closed) co_return p;
+      continue;
     }
     if (!n) {
       c.read_closed = true;
@@ -500,6 +539,10 @@ std::optional<CloseInfo> WebSocket::peer_close() const {
   std::lock_guard lock(core_->info_mu);
   return core_->peer_close;
 }
+void WebSocket::close_on_drain(const std::atomic<bool>* draining) noexcept {
+  core_->draining = draining;
+}
+
 bool WebSocket::close_sent() const noexcept {
   return core_->close_sent.load(std::memory_order_acquire);
 }

@@ -141,6 +141,11 @@ class WebSocket {
   std::optional<CloseInfo> peer_close() const;
   // Whether this side has sent its close frame (no more messages can be sent).
   bool close_sent() const noexcept;
+  // Server side: once `*draining` is true, a receive sends close 1001 ("server shutting
+  // down") and waits up to close_timeout for the reply, so a graceful shutdown ends sessions
+  // with a close handshake. ws::accept passes the accepting server's flag
+  // (Request::server_draining); null turns it off.
+  void close_on_drain(const std::atomic<bool>* draining) noexcept;
 
  private:
   std::unique_ptr<detail::Core> core_;
