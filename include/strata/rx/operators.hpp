@@ -262,10 +262,12 @@ auto tap(N on_next, E on_error = nullptr, C on_complete = nullptr) {
         s.next(v);
       };
       cb.error = [s, on_error](std::exception_ptr e) mutable {
+        (void)on_error;  // unused when E is nullptr_t (clang's -Wunused-lambda-capture)
         if constexpr (!std::is_null_pointer_v<E>) on_error(e);
         s.error(e);
       };
       cb.complete = [s, on_complete]() mutable {
+        (void)on_complete;
         if constexpr (!std::is_null_pointer_v<C>) on_complete();
         s.complete();
       };
