@@ -1,186 +1,230 @@
-// The showcase program started by `make run`: first a short tour of the runtime core (tasks,
-// timers, join/select, cancellation), then an HTTP server on a two-worker runtime with a few
-// routes, which it calls once with Strata's own HTTP client, and which then serves until Ctrl-C.
+// The showcase: every layer of Strata in one application (`make run`).
 //
-//   make run                      # or: build/release/apps/strata-showcase [PORT]
-//   curl http://127.0.0.1:8080/   # the page lists the routes
+//   make run                    # or: build/release/apps/strata-showcase [--port 8443] ...
+//   open https://localhost:8443/   (the development CA and how to trust it are printed first)
 //
-// The framework layer (controllers, DI) will grow this into the full application.
+// One process on the multi-thread runtime serves:
+// - HTTPS on --port (8443): HTTP/2 and HTTP/1.1 chosen by ALPN, with a development certificate
+//   made on first run under the build folder (dev_pki.hpp);
+// - plain HTTP on --http-port (8080): browsers are redirected to HTTPS; h2c is served for tools;
+// - with the framework (strata/web): the todo REST API of examples/todo_api (bearer guard,
+//   validation, OpenAPI), the live dashboard (metrics.hpp, dashboard.hpp: an Observable pipeline
+//   pushed over SSE), the chat (chat.hpp: WebSocket rooms), the outbound panel (outbound.hpp:
+//   http::Client with Promise::all/race), and the pages (site.hpp: static files);
+// - SIGINT/SIGTERM: stop accepting, end SSE streams and WebSockets (close frames), let requests
+//   finish within --grace seconds, exit 0.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <string>
 
+#include "../../examples/todo_api/todo_controller.hpp"
 #include "../common/stop_signals.hpp"
+#include "chat.hpp"
+#include "dashboard.hpp"
+#include "dev_pki.hpp"
+#include "metrics.hpp"
+#include "outbound.hpp"
+#include "site.hpp"
 #include "strata/http.hpp"
-#include "strata/strata.hpp"
+#include "strata/rt.hpp"
+#include "strata/tls.hpp"
+#include "strata/web.hpp"
 
-using namespace std::chrono_literals;
-using strata::Task;
+using namespace strata;
+using namespace showcase;
 
 namespace {
 
-Task<int> countdown(const char* name, int from, strata::Duration step) {
-  for (int i = from; i > 0; --i) {
-    std::printf("  %s: %d\n", name, i);
-    co_await strata::sleep(step);
-  }
-  co_return from;
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8443;       // HTTPS (h2 + http/1.1)
+  std::uint16_t http_port = 8080;  // plain: redirect + h2c
+  std::uint32_t workers = 2;
+  int grace_s = 5;
+  std::string pki_dir;  // default: <build>/showcase-pki next to apps/
+  std::string www = STRATA_SHOWCASE_WWW;
+};
+
+[[noreturn]] void usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--host H] [--port HTTPS_PORT] [--http-port HTTP_PORT] [--workers N]\n"
+               "          [--grace SECONDS] [--pki-dir DIR] [--www DIR]\n",
+               argv0);
+  std::exit(2);
 }
 
-Task<void> showcase() {
-  std::printf("strata %s runtime showcase\n", "current-thread");
-
-  std::printf("join: two countdowns interleaved on one thread\n");
-  auto [a, b] = co_await strata::join(countdown("fast", 3, 20ms), countdown("slow", 2, 35ms));
-  std::printf("  both done: %d + %d\n", a, b);
-
-  std::printf("select: a 50 ms sleep races a 2 s countdown; the loser is cancelled\n");
-  auto winner = co_await strata::select(strata::sleep(50ms), countdown("loser", 100, 1s));
-  std::printf("  winner: #%zu\n", winner.index());
-
-  std::printf("timeout: a task that takes too long\n");
-  auto r = co_await strata::timeout(30ms, countdown("late", 10, 10ms));
-  std::printf("  result: %s\n", r ? "finished" : r.error().message().c_str());
-
-  std::printf("spawn + interval: 5 ticks every 10 ms in a spawned task\n");
-  auto h = strata::spawn([]() -> Task<int> {
-    auto iv = strata::interval(10ms);
-    auto start = strata::Clock::now();
-    for (int i = 0; i < 5; ++i) {
-      auto t = co_await iv.tick();
-      std::printf("  tick %d at +%lld ms\n", i,
-                  static_cast<long long>(
-                      std::chrono::duration_cast<std::chrono::milliseconds>(t - start).count()));
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (i + 1 >= argc) usage(argv[0]);
+    const char* v = argv[++i];
+    if (a == "--host") {
+      o.host = v;
+    } else if (a == "--port") {
+      o.port = static_cast<std::uint16_t>(std::atoi(v));
+    } else if (a == "--http-port") {
+      o.http_port = static_cast<std::uint16_t>(std::atoi(v));
+    } else if (a == "--workers") {
+      o.workers = static_cast<std::uint32_t>(std::max(1, std::atoi(v)));
+    } else if (a == "--grace") {
+      o.grace_s = std::max(0, std::atoi(v));
+    } else if (a == "--pki-dir") {
+      o.pki_dir = v;
+    } else if (a == "--www") {
+      o.www = v;
+    } else {
+      usage(argv[0]);
     }
-    co_return 5;
-  }());
-  auto ticks = co_await h;
-  std::printf("  ticks: %d\n", ticks.value());
-}
-
-// ---- the HTTP part ----
-
-using namespace strata;
-
-constexpr std::string_view index_page = R"(<!doctype html>
-<title>Strata showcase</title>
-<h1>Strata showcase</h1>
-<ul>
-<li><a href="/plaintext">/plaintext</a> - the TechEmpower plaintext route
-<li><a href="/json">/json</a> - a JSON document
-<li><a href="/users/42?verbose=1">/users/:id</a> - a path parameter and a query
-<li><a href="/ticks">/ticks</a> - a streamed (chunked) response, one line every 200 ms
-<li><a href="/docs/http.md">/docs/*path</a> - the repository's docs/ folder, over sendfile
-<li>POST /echo - the request body back (<code>curl --data-binary @file ...</code>)
-</ul>
-)";
-
-Task<http::Response> home(http::Request&) {
-  http::Response r(http::StatusCode::ok, http::Body::from_static(index_page));
-  r.headers.append_view_unchecked(http::header::content_type, "text/html; charset=utf-8");
-  co_return r;
-}
-
-Task<http::Response> plaintext(http::Request&) {
-  co_return http::Response::text_static("Hello, World!");
-}
-
-Task<http::Response> json(http::Request&) {
-  co_return http::Response::json(R"({"message":"Hello, World!"})");
-}
-
-Task<http::Response> user(http::Request& req) {
-  std::string id(req.params.get("id").value_or(""));
-  bool verbose = req.query_param("verbose").value_or("0") == "1";
-  co_return http::Response::json("{\"id\":\"" + id +
-                                 "\",\"verbose\":" + (verbose ? "true" : "false") + "}");
-}
-
-Task<http::Response> echo(http::Request& req) {
-  Result<std::string> body = co_await req.body.text(16 << 20);
-  if (!body) co_return http::Response::error(http::StatusCode::content_too_large);
-  co_return http::Response::text(std::move(*body));
-}
-
-Task<void> produce_ticks(http::BodySender tx) {
-  for (int i = 1; i <= 10; ++i) {
-    Result<void> sent = co_await tx.send("tick " + std::to_string(i) + "\n");
-    if (!sent) co_return;  // the client went away
-    co_await sleep(200ms);
   }
-}
-
-Task<http::Response> ticks(http::Request&) {
-  auto [tx, body] = http::Body::channel(2);
-  spawn(produce_ticks(std::move(tx))).detach();
-  http::Response r(http::StatusCode::ok, std::move(body));
-  r.headers.append_view_unchecked(http::header::content_type, "text/plain; charset=utf-8");
-  co_return r;
-}
-
-// Stops the server on SIGINT/SIGTERM (blocked in every thread, polled here).
-Task<void> stop_on_signal(const http::Server* server) {
-  co_await apps::stop_signal();
-  std::printf("\nshutting down (in-flight requests get 5 s)\n");
-  server->shutdown(5s);
-}
-
-Task<int> serve(std::uint16_t port) {
-  http::ServerConfig config;
-  // listeners: by default one per worker (SO_REUSEPORT), each served by its own worker.
-  config.server_header = "strata";
-  auto server = http::Server::bind(net::SocketAddrV4(net::Ipv4Addr::localhost, port), config);
-  if (!server && port != 0) {
-    std::printf("port %u is busy; letting the kernel pick one\n", port);
-    server = http::Server::bind(net::SocketAddrV4(net::Ipv4Addr::localhost, 0), config);
+  if (o.pki_dir.empty()) {  // build/<preset>/apps/strata-showcase -> build/<preset>/showcase-pki
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    o.pki_dir = ec ? "showcase-pki" : (exe.parent_path().parent_path() / "showcase-pki").string();
   }
-  if (!server) {
-    std::fprintf(stderr, "bind: %s\n", server.error().message().c_str());
+  return o;
+}
+
+// The application: the framework's modules, one per feature, and the site around them.
+std::shared_ptr<web::App> make_app(const Options& o, std::shared_ptr<MetricsService> metrics,
+                                   std::shared_ptr<OutboundService> outbound) {
+  web::Module todos("TodoModule");  // examples/todo_api, unchanged
+  todos.provide_value(std::make_shared<web::Config>(web::Config::from_env()))
+      .provide<todo::TodoRepository>()
+      .controller<todo::TodoController>();
+  web::Module live("LiveModule");
+  live.provide_value(metrics)
+      .provide<ChatService>()
+      .controller<DashboardController>()
+      .controller<ChatController>();
+  web::Module calls("OutboundModule");
+  calls.provide_value(outbound).controller<OutboundController>();
+  web::Module root("ShowcaseModule");
+  root.import(todos).import(live).import(calls);
+
+  auto app = web::App::create(root);
+  web::RateLimitConfig limits;  // per client address, on the API only
+  limits.rate = 50;
+  limits.burst = 100;
+  limits.skip = {"/healthz", "/readyz",           "/metrics", "/api/metrics/stream",
+                 "/chat/ws", "/api/outbound/work"};
+  app->use(std::make_shared<RequestMetrics>(metrics))
+      .use(std::make_shared<HttpsRedirect>(o.port))
+      .use(std::make_shared<Pages>(o.www))
+      .use(std::make_shared<web::RateLimit>(limits))
+      .use(std::make_shared<web::Compression>())
+      .use_global_interceptor(std::make_shared<ServerTiming>())
+      .enable_health()
+      .enable_metrics()
+      .enable_openapi("/openapi.json",
+                      {"Strata showcase", "1.0.0", "Todos, live metrics, chat and outbound calls"});
+  return app;
+}
+
+Result<tls::ServerContext> tls_context(const DevPki& pki) {
+  auto identity = tls::Identity::from_pem_files(pki.server_cert, pki.server_key);
+  if (!identity) return std::unexpected(identity.error());
+  tls::ServerConfig config;
+  config.identities.push_back(std::move(*identity));
+  config.alpn = {"h2", "http/1.1"};
+  return tls::ServerContext::create(std::move(config));
+}
+
+void print_banner(const Options& o, const DevPki& pki, net::SocketAddr https,
+                  net::SocketAddr http) {
+  const std::string url = "https://localhost:" + std::to_string(https.port()) + "/";
+  std::printf(
+      "Strata showcase\n"
+      "  open      %s   (HTTP/2 or HTTP/1.1 by ALPN, %u workers)\n"
+      "  plain     http://localhost:%u/ redirects there; h2c for tools\n"
+      "  CA        %s%s\n"
+      "  trust it  curl --cacert %s %sapi/metrics\n"
+      "            chromium --ignore-certificate-errors-spki-list=%s %s\n"
+      "            or import the CA: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n strata-dev "
+      "-i %s\n"
+      "  try       curl -sk %stodos   |   curl -sk %sopenapi.json\n"
+      "listening on %s (https) and %s (http)\n",
+      url.c_str(), o.workers, http.port(), pki.ca_cert.c_str(), pki.created ? " (created now)" : "",
+      pki.ca_cert.c_str(), url.c_str(), pki.server_spki_sha256.c_str(), url.c_str(),
+      pki.ca_cert.c_str(), url.c_str(), url.c_str(), https.to_string().c_str(),
+      http.to_string().c_str());
+  std::fflush(stdout);
+}
+
+Task<int> serve(Options o, const Runtime* runtime) {
+  Result<DevPki> pki = DevPki::ensure(o.pki_dir);
+  if (!pki) {
+    std::fprintf(stderr, "showcase: certificates: %s\n", pki.error().message().c_str());
     co_return 1;
   }
-  http::Router router;
-  router.get("/", home)
-      .get("/plaintext", plaintext)
-      .get("/json", json)
-      .get("/users/:id", user)
-      .post("/echo", echo)
-      .get("/ticks", ticks);
-  // The repository's docs/ folder (when started from the repository root, as `make run` does).
-  if (auto files = http::StaticFiles::open("docs")) router.get("/docs/*path", std::move(*files));
-  auto serving = spawn(server->serve(std::make_shared<http::Router>(std::move(router))));
-  const std::string base = "http://" + server->local_addr().to_string();
-
-  // Call it once with Strata's own client.
-  http::Client client;
-  auto r = co_await client.get(base + "/users/7").query("verbose", "1").send();
-  if (r) {
-    auto text = co_await r->body.text(4096);
-    std::printf("client: GET /users/7?verbose=1 -> %u %s\n", r->status.as_u16(),
-                text ? text->c_str() : "?");
+  auto ctx = tls_context(*pki);
+  if (!ctx) {
+    std::fprintf(stderr, "showcase: tls: %s\n", ctx.error().message().c_str());
+    co_return 1;
   }
+  auto http_addr = net::SocketAddr::parse(o.host + ":" + std::to_string(o.http_port));
+  auto https_addr = net::SocketAddr::parse(o.host + ":" + std::to_string(o.port));
+  if (!http_addr || !https_addr) {
+    std::fprintf(stderr, "showcase: bad --host %s\n", o.host.c_str());
+    co_return 2;
+  }
+  http::ServerConfig config;
+  config.server_header = "strata-showcase";
+  auto server = http::Server::bind(*http_addr, config);
+  if (!server) {
+    std::fprintf(stderr, "showcase: bind %s: %s\n", http_addr->to_string().c_str(),
+                 server.error().message().c_str());
+    co_return 1;
+  }
+  auto https = server->listen_tls(*https_addr, std::move(*ctx));
+  if (!https) {
+    std::fprintf(stderr, "showcase: bind %s: %s\n", https_addr->to_string().c_str(),
+                 https.error().message().c_str());
+    co_return 1;
+  }
+  o.port = https->port();  // the redirect's target, also when --port 0 picked one
 
-  std::printf("\nserving on %s (two workers) - try:\n", base.c_str());
-  std::printf("  curl %s/\n  curl %s/plaintext\n  curl -N %s/ticks\n", base.c_str(), base.c_str(),
-              base.c_str());
-  std::printf("  curl --data-binary 'hello' %s/echo\n  curl -I %s/docs/http.md\n", base.c_str(),
-              base.c_str());
-  std::printf("Ctrl-C stops it.\n");
-  std::fflush(stdout);
-  auto stopper = spawn(stop_on_signal(&*server));
-  auto done = co_await serving;
+  auto metrics = std::make_shared<MetricsService>();
+  metrics->attach(runtime, &*server);
+  auto outbound = std::make_shared<OutboundService>();
+  outbound->configure("https://127.0.0.1:" + std::to_string(o.port), pki->ca_cert);
+  std::shared_ptr<web::App> app;
+  try {
+    app = make_app(o, metrics, outbound);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "showcase: %s\n", e.what());
+    co_return 1;
+  }
+  print_banner(o, *pki, *https, server->local_addr());
+
+  const http::Server* s = &*server;
+  const Duration grace = std::chrono::seconds(o.grace_s);
+  auto stopper = spawn([](const http::Server* srv, Duration g) -> Task<void> {
+    co_await apps::stop_signal();
+    std::printf(
+        "stopping: draining connections (up to %lld s)\n",
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(g).count()));
+    std::fflush(stdout);
+    srv->shutdown(g);
+  }(s, grace));
+  Result<void> served = co_await server->serve(app);
   stopper.abort();
-  co_return done&&* done ? 0 : 1;
+  app->shutdown();
+  metrics->attach(nullptr, nullptr);
+  std::printf("stopped%s\n", served ? "" : " with an error");
+  std::fflush(stdout);
+  co_return served ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  {
-    auto rt = strata::Runtime::current_thread();
-    rt.block_on(showcase());
-  }
-  // Block the stop signals before any worker starts, so that only sigtimedwait sees them.
+  Options o = parse_args(argc, argv);
   apps::block_stop_signals();
-  const auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 8080);
-  return strata::run(strata::RuntimeConfig::multi_thread(2), [port] { return serve(port); });
+  Runtime runtime(RuntimeConfig::multi_thread(o.workers));
+  return runtime.block_on(serve(o, &runtime));
 }
