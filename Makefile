@@ -1,6 +1,6 @@
 # Strata: the two commands a new user needs are `make run` and `make test`.
 # Everything else is a convenience over CMake presets (see CMakePresets.json).
-.PHONY: all run test build bootstrap asan tsan stress fuzz bench format format-check clean
+.PHONY: all run test e2e build bootstrap asan tsan stress fuzz bench format format-check clean
 
 PRESET ?= release
 JOBS ?= $(shell nproc)
@@ -14,9 +14,15 @@ build: bootstrap
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-# Starts the showcase program.
+# Starts the showcase (apps/showcase): https://localhost:8443/ (ARGS="--port 9443 ..." to change).
 run: build
-	./build/$(PRESET)/apps/strata-showcase
+	./build/$(PRESET)/apps/strata-showcase $(ARGS)
+
+# The showcase end to end: headless chromium (playwright-core from npm, tests/e2e), curl, h2load
+# and Node's ws client against one process, then SIGTERM. Screenshots: build/$(PRESET)/e2e/.
+e2e: build
+	@test -d tests/e2e/node_modules || npm ci --prefix tests/e2e --no-audit --no-fund
+	node tests/e2e/showcase.mjs build/$(PRESET)/apps/strata-showcase build/$(PRESET)/e2e
 
 # Builds and runs the whole test suite with CTest.
 test: build
