@@ -11,6 +11,7 @@
 //   validation, OpenAPI), the live dashboard (metrics.hpp, dashboard.hpp: an Observable pipeline
 //   pushed over SSE), the chat (chat.hpp: WebSocket rooms), the outbound panel (outbound.hpp:
 //   http::Client with Promise::all/race), and the pages (site.hpp: static files);
+// - SIGHUP: reload the certificate and key from the PKI folder (tls::ServerContext::reload);
 // - SIGINT/SIGTERM: stop accepting, end SSE streams and WebSockets (close frames), let requests
 //   finish within --grace seconds, exit 0.
 #include <unistd.h>
@@ -155,6 +156,24 @@ void print_banner(const Options& o, const DevPki& pki, net::SocketAddr https,
   std::fflush(stdout);
 }
 
+// SIGHUP: the certificate and key are read again (e.g. after `rm build/*/showcase-pki/server.*`
+// and a restart made new ones, or after another tool renewed them) and swapped in for new
+// connections; a bad pair changes nothing.
+Task<void> reload_on_sighup(DevPki pki, tls::ServerContext ctx) {
+  for (;;) {
+    co_await apps::reload_signal();
+    auto identity = tls::Identity::from_pem_files(pki.server_cert, pki.server_key);
+    Result<void> reloaded = identity ? ctx.reload({std::move(*identity)})
+                                     : Result<void>(std::unexpected(identity.error()));
+    if (reloaded) {
+      std::printf("SIGHUP: reloaded %s\n", pki.server_cert.c_str());
+    } else {
+      std::printf("SIGHUP: kept the old certificate (%s)\n", reloaded.error().message().c_str());
+    }
+    std::fflush(stdout);
+  }
+}
+
 Task<int> serve(Options o, const Runtime* runtime) {
   Result<DevPki> pki = DevPki::ensure(o.pki_dir);
   if (!pki) {
@@ -180,7 +199,7 @@ Task<int> serve(Options o, const Runtime* runtime) {
                  server.error().message().c_str());
     co_return 1;
   }
-  auto https = server->listen_tls(*https_addr, std::move(*ctx));
+  auto https = server->listen_tls(*https_addr, *ctx);
   if (!https) {
     std::fprintf(stderr, "showcase: bind %s: %s\n", https_addr->to_string().c_str(),
                  https.error().message().c_str());
@@ -211,7 +230,9 @@ Task<int> serve(Options o, const Runtime* runtime) {
     std::fflush(stdout);
     srv->shutdown(g);
   }(s, grace));
+  auto reloader = spawn(reload_on_sighup(*pki, *ctx));
   Result<void> served = co_await server->serve(app);
+  reloader.abort();
   stopper.abort();
   app->shutdown();
   metrics->attach(nullptr, nullptr);
@@ -225,6 +246,7 @@ Task<int> serve(Options o, const Runtime* runtime) {
 int main(int argc, char** argv) {
   Options o = parse_args(argc, argv);
   apps::block_stop_signals();
+  apps::block_reload_signal();
   Runtime runtime(RuntimeConfig::multi_thread(o.workers));
   return runtime.block_on(serve(o, &runtime));
 }

@@ -153,6 +153,12 @@ async function main() {
   check(true, 'the dashboard counted the load');
   await page.screenshot({ path: join(outDir, 'dashboard-after-load.png') });
 
+  // ---- SIGHUP: the certificate is reloaded; new connections still verify ----
+  app.kill('SIGHUP');
+  await within(5000, 'the reload', async () => { while (!/SIGHUP: reloaded/.test(log)) await sleep(50); });
+  const again = await curl('--cacert', ca, '-o', '/dev/null', '-w', '%{http_code}', `${origin}/healthz`);
+  check(again === '200', `SIGHUP reloaded the certificate; a new connection verifies (${again})`);
+
   // ---- SIGTERM: close frames, a clean exit ----
   app.kill('SIGTERM');
   const closeCode = await within(10000, 'the ws client is closed', () => nodeClosed);
