@@ -75,6 +75,9 @@ struct App::Impl {
   std::vector<std::shared_ptr<ExceptionFilter>> global_filters;
   RouteMetrics unmatched;
   std::atomic<std::int64_t> in_flight{0};
+  // enable_metrics() was called (before serving): only then are requests timed and counted,
+  // which costs two clock reads and four atomic additions per request.
+  bool metrics_on = false;
   bool shut_down = false;
   OpenApiInfo openapi_info;
 };
@@ -284,17 +287,20 @@ Task<http::Response> App::route_request(http::Request& req) {
   http::MatchResult<RouteEntry*> m = impl_->tree.match(req.method.as_str(), req.path());
   if (m.status() != http::MatchStatus::found) {
     http::Response r = unmatched_response(req, m.allow(), impl_->global_filters);
-    impl_->unmatched.record(r.status, Clock::duration{});
+    if (impl_->metrics_on) impl_->unmatched.record(r.status, Clock::duration{});
     co_return r;
   }
   req.params = m.params();
   RouteEntry& e = *m.value();
-  impl_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  const bool measured = impl_->metrics_on;
+  if (measured) impl_->in_flight.fetch_add(1, std::memory_order_relaxed);
   struct Leave {
-    std::atomic<std::int64_t>& n;
-    ~Leave() { n.fetch_sub(1, std::memory_order_relaxed); }
-  } leave{impl_->in_flight};
-  const Clock::time_point start = Clock::now();
+    std::atomic<std::int64_t>* n;
+    ~Leave() {
+      if (n) n->fetch_sub(1, std::memory_order_relaxed);
+    }
+  } leave{measured ? &impl_->in_flight : nullptr};
+  const Clock::time_point start = measured ? Clock::now() : Clock::time_point{};
   Context ctx(req, &e.route->info, e.route->injector);
   std::optional<http::Response> answer;
   std::exception_ptr error;
@@ -309,7 +315,7 @@ Task<http::Response> App::route_request(http::Request& req) {
     error = std::current_exception();
   }
   if (!answer) answer.emplace(error_response(error, ctx, e.filters));
-  e.metrics.record(answer->status, Clock::now() - start);
+  if (measured) e.metrics.record(answer->status, Clock::now() - start);
   co_return std::move(*answer);
 }
 
@@ -342,6 +348,7 @@ App& App::enable_health(std::string_view live, std::string_view ready) {
 }
 
 App& App::enable_metrics(std::string_view path, std::function<std::string()> extra) {
+  impl_->metrics_on = true;
   add_builtin(path, [this, extra = std::move(extra)](Context&) -> Task<Reply> {
     std::string out;
     out.reserve(4096);
