@@ -18,4 +18,5 @@
 #include "strata/web/pipeline.hpp"
 #include "strata/web/rate_limit.hpp"
 #include "strata/web/reply.hpp"
+#include "strata/web/sse.hpp"
 #include "strata/web/validate.hpp"

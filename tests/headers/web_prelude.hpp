@@ -2,6 +2,7 @@
 // http prelude below it, and the small todo application the examples talk about.
 #pragma once
 
+#include <strata/rx.hpp>
 #include <strata/web.hpp>
 
 #include "http_prelude.hpp"

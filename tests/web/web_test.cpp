@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "../http/http_test_util.hpp"
+#include "strata/rx.hpp"
 #include "strata/web.hpp"
 
 using namespace strata;
@@ -756,6 +757,66 @@ TEST(WebCompression, GzipForClientsThatAcceptIt) {
   auto app = web::App::create(m);
   app->use(std::make_shared<web::Compression>());
   run_current(with_server_serving({}, app, compressed));
+}
+
+// ---- Observable routes: text/event-stream -----------------------------------------------
+
+struct Tick {
+  int n = 0;
+};
+BOOST_DESCRIBE_STRUCT(Tick, (), (n))
+
+class FeedController {
+ public:
+  static constexpr std::string_view prefix = "/feed";
+  rx::Observable<web::MessageEvent> events() {
+    web::MessageEvent a;
+    a.data = "one";
+    a.type = "greeting";
+    a.id = "1";
+    web::MessageEvent b;
+    b.data = "two\nlines";
+    return rx::of(a, b);
+  }
+  rx::Observable<Tick> ticks(web::Query<"n", int, web::Default{3}, web::Max{50}> n) {
+    return rx::interval(std::chrono::milliseconds(1)) | rx::take(static_cast<std::size_t>(*n)) |
+           rx::map([](long i) { return Tick{static_cast<int>(i)}; });
+  }
+  rx::Observable<std::string> failing() {
+    return rx::concat<std::string>(
+        {rx::of(std::string("before")),
+         rx::throw_error<std::string>(std::runtime_error("source failed"))});
+  }
+  static constexpr auto routes() {
+    return web::routes(web::get<"events">(&FeedController::events),
+                       web::get<"ticks">(&FeedController::ticks),
+                       web::get<"failing">(&FeedController::failing));
+  }
+};
+
+Task<void> observable_routes(net::SocketAddr addr) {
+  RawResponse e = co_await get(addr, req("GET", "/feed/events"));
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.headers["content-type"], "text/event-stream");
+  EXPECT_NE(e.body.find("event: greeting\n"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("id: 1\n"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("data: one\n"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("data: two\ndata: lines\n\n"), std::string::npos) << e.body;
+  EXPECT_LT(e.body.find("data: one"), e.body.find("data: two"));
+  RawResponse t = co_await get(addr, req("GET", "/feed/ticks?n=3"));
+  EXPECT_EQ(t.status, 200);
+  EXPECT_EQ(t.body, "data: {\"n\":0}\n\ndata: {\"n\":1}\n\ndata: {\"n\":2}\n\n");
+  RawResponse bad = co_await get(addr, req("GET", "/feed/ticks?n=99"));
+  EXPECT_EQ(bad.status, 400);  // the pipes run before any stream starts
+  RawResponse f = co_await get(addr, req("GET", "/feed/failing"));
+  EXPECT_EQ(f.status, 200);
+  EXPECT_EQ(f.body, "data: before\n\n");  // the error ends the stream; its text is not sent
+}
+
+TEST(WebSse, ObservableRoutesAnswerEventStreams) {
+  web::Module m("FeedModule");
+  m.controller<FeedController>();
+  run_current(with_server_serving({}, web::App::create(m), observable_routes));
 }
 
 }  // namespace

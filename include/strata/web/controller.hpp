@@ -13,6 +13,7 @@
 //     Task<std::vector<Todo>> list(web::Query<"limit", int, web::Default{20}> limit);
 //     Todo find(web::Param<"id", std::int64_t, web::Min{1}> id);   // sync handlers too
 //     Task<web::Reply> create(web::Body<CreateTodo> dto);
+//     rx::Observable<Todo> changes();                               // SSE (web/sse.hpp)
 //
 //     static constexpr auto routes() {
 //       return web::routes(
@@ -51,6 +52,7 @@
 #include "strata/web/openapi.hpp"
 #include "strata/web/pipeline.hpp"
 #include "strata/web/reply.hpp"
+#include "strata/web/sse.hpp"
 
 namespace strata::web {
 
@@ -245,13 +247,15 @@ struct Slot<Context&> {
 };
 
 template <class X>
-Reply to_reply(X&& x, http::StatusCode status) {
+Reply to_reply(X&& x, http::StatusCode status, const Context& ctx) {
   using V = std::remove_cvref_t<X>;
   if constexpr (std::is_same_v<V, Reply>) {
     if (!x.status) x.status = status;
     return std::move(x);
   } else if constexpr (std::is_same_v<V, http::Response>) {
     return Reply::response(std::move(x));
+  } else if constexpr (IsObservable<V>::value) {
+    return Reply::response(sse_response(ctx.request, x));
   } else {
     return Reply::json(x, status);
   }
@@ -283,13 +287,13 @@ Task<Reply> invoke_handler(C* self, F fn, Context& ctx, http::StatusCode status,
       co_return Reply::empty(status);
     } else {
       X x = co_await call();
-      co_return to_reply(std::move(x), status);
+      co_return to_reply(std::move(x), status, ctx);
     }
   } else if constexpr (std::is_void_v<R>) {
     call();
     co_return Reply::empty(status);
   } else {
-    co_return to_reply(call(), status);
+    co_return to_reply(call(), status, ctx);
   }
 }
 
