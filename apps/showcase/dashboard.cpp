@@ -1,42 +1,19 @@
 // The dashboard's routes (dashboard.hpp): an Observable of samples turned into an SSE stream.
 #include "dashboard.hpp"
 
-#include <functional>
+#include <memory>
 #include <string>
 
 namespace showcase {
 
 using namespace strata;
-namespace sse = http::sse;
-
 namespace {
 
-std::string encode(const Sample& s) {
-  return web::json::serialize(web::to_json(s));
-}
-
-Task<void> pump_samples(std::shared_ptr<MetricsService> metrics, sse::Sink sink,
-                        std::string /*last_event_id: the history event covers a reconnect*/) {
-  Gauge open(metrics->counters().sse_clients);  // the frame is destroyed when the client leaves
-  // Subscribe first, then read the history: a sample taken in between is in both, and the
-  // page drops repeats by `seq`.
-  rx::StreamConfig buffering;
-  buffering.capacity = 8;  // a stalled client skips to the newest samples
-  auto live = rx::to_stream(metrics->samples() | rx::map(encode), buffering);
-  sse::Event history;
-  history.event = "history";
-  history.data = web::json::serialize(web::to_json(metrics->history()));
-  Result<void> sent = co_await sink.send(std::move(history));
-  if (!sent) co_return;
-  for (;;) {
-    std::optional<std::string> sample = co_await live.next();
-    if (!sample) co_return;  // the application shuts down
-    sse::Event e;
-    e.event = "sample";
-    e.data = std::move(*sample);
-    sent = co_await sink.send(std::move(e));
-    if (!sent) co_return;  // the dashboard left
-  }
+web::MessageEvent event(std::string type, std::string data) {
+  web::MessageEvent e;
+  e.type = std::move(type);
+  e.data = std::move(data);
+  return e;
 }
 
 }  // namespace
@@ -47,10 +24,19 @@ Sample DashboardController::latest() const {
   return h.back();
 }
 
-http::Response DashboardController::stream(http::Request& req) const {
-  sse::StreamConfig config;
-  config.retry = std::chrono::milliseconds(2000);
-  return sse::response(req, std::bind_front(pump_samples, metrics_), config);
+// Per client: the history as one event, then the live samples; the gauge counts the client
+// while its subscription lives (finalize runs when the stream is dropped).
+rx::Observable<web::MessageEvent> DashboardController::stream() const {
+  return rx::defer([metrics = metrics_] {
+    auto open = std::make_shared<Gauge>(metrics->counters().sse_clients);
+    auto history = event("history", web::json::serialize(web::to_json(metrics->history())));
+    history.retry = std::chrono::milliseconds(2000);  // the browser's reconnection delay
+    auto live = metrics->samples() | rx::map([](const Sample& s) {
+                  return event("sample", web::json::serialize(web::to_json(s)));
+                });
+    return rx::concat<web::MessageEvent>({rx::of(std::move(history)), live}) |
+           rx::finalize([open] {});
+  });
 }
 
 }  // namespace showcase

@@ -12,7 +12,7 @@
 
 #include "metrics.hpp"
 #include "strata/http.hpp"
-#include "strata/http/sse.hpp"
+#include "strata/rx.hpp"
 #include "strata/web.hpp"
 
 namespace showcase {
@@ -26,7 +26,8 @@ class DashboardController {
 
   Sample latest() const;
   std::vector<Sample> history() const { return metrics_->history(); }
-  strata::http::Response stream(strata::http::Request& req) const;
+  // An Observable route: the framework serves it as text/event-stream (web/sse.hpp).
+  strata::rx::Observable<strata::web::MessageEvent> stream() const;
 
   static constexpr auto routes() {
     namespace web = strata::web;
