@@ -155,6 +155,22 @@ TEST(Observable, SubjectForgetsUnsubscribedObservers) {
   EXPECT_EQ(s.observer_count(), 0u);
 }
 
+// A subscriber that is never unsubscribed is freed with its subject (no self-owning teardown).
+TEST(Observable, SubjectDoesNotLeakSubscribersNeverUnsubscribed) {
+  auto token = std::make_shared<int>(0);
+  {
+    Subject<long> s;
+    BehaviorSubject<long> b(1);
+    ReplaySubject<long> r;
+    (void)s.observable().subscribe([token](long) {});
+    (void)b.observable().subscribe([token](long) {});
+    (void)r.observable().subscribe([token](long) {});
+    s.next(1);
+    EXPECT_EQ(token.use_count(), 4);
+  }
+  EXPECT_EQ(token.use_count(), 1);  // every observer (and its callback's copy) is gone
+}
+
 TEST(Observable, LongLivedParentDoesNotGrowWithFinishedInners) {
   auto sch = std::make_shared<TestScheduler>();
   long last = -1;

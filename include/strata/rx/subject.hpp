@@ -63,10 +63,14 @@ struct SubjectCore {
     if (stopped) return false;
     observers.push_back(s);
     std::weak_ptr<SubjectCore> weak = self;
-    s.add([weak, s] {
+    // By identity: a teardown holding `s` itself would be a cycle (s -> its finalizers -> s),
+    // leaking every subscriber that is never unsubscribed.
+    s.add([weak, id = s.id()] {
       if (auto core = weak.lock()) {
         auto& v = core->observers;
-        v.erase(std::remove(v.begin(), v.end(), s), v.end());
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [id](const Subscriber<T>& o) { return o.id() == id; }),
+                v.end());
       }
     });
     return true;

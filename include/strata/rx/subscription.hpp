@@ -66,6 +66,9 @@ class Subscription {
   friend bool operator==(const Subscription& a, const Subscription& b) noexcept {
     return a.s_ == b.s_;
   }
+  // Identity without ownership (copies share it), for a teardown that must not keep this
+  // subscription alive.
+  const void* id() const noexcept { return s_.get(); }
 
  private:
   friend class WeakSubscription;
