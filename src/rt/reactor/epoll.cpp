@@ -9,8 +9,8 @@
 #include <system_error>
 #include <vector>
 
+#include "backend.hpp"
 #include "strata/rt/detail/atomic.hpp"
-#include "strata/rt/reactor.hpp"
 
 namespace strata::detail {
 
@@ -139,7 +139,7 @@ class EpollReactor final : public Reactor {
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_default_reactor() {
+std::unique_ptr<Reactor> make_epoll_reactor() {
   return std::make_unique<EpollReactor>();
 }
 
