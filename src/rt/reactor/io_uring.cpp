@@ -1,7 +1,7 @@
 // The io_uring back-end: readiness through multishot poll requests, one submission per turn.
 //
 // Design note.
-// Each registered fd has one multishot IORING_OP_POLL_ADD request (POLLIN|POLLOUT|POLLRDHUP;
+// Each registered fd has one multishot IORING_OP_POLL_ADD request (in, out, rdhup, err, hup;
 // io_uring's poll is edge-triggered unless IORING_POLL_ADD_LEVEL is asked for) whose user_data
 // is its UringSource. Each CQE carries the poll mask, mapped onto the same readiness bits as
 // epoll's events, so IoSource and the readiness protocol above it are unchanged.
@@ -19,9 +19,9 @@
 //
 // Lifetime (the classic io_uring bug is a CQE whose user_data points at freed memory). A source
 // is freed only by the owner thread, at the end of the poll() in which both hold:
-//  - dead: its deregistration was processed (a POLL_REMOVE submitted after its POLL_ADD);
+//  - dead: its deregistration was processed (an ASYNC_CANCEL submitted after its POLL_ADD);
 //  - not armed: its poll request's last CQE, the one without IORING_CQE_F_MORE, was seen.
-// POLL_REMOVE's own CQE carries kCancelToken, never a source. A multishot poll that the kernel
+// The cancel's own CQE carries kCancelToken, never a source. A multishot poll that the kernel
 // ends while its source is live (a full CQ ring, a cancel because the submitting thread exited)
 // is re-armed; arming reports the current readiness at once, so no edge is lost meanwhile.
 //
@@ -61,7 +61,9 @@ static_assert(alignof(IoSource) >= 4, "user_data tokens must not collide with so
 #endif
 constexpr unsigned kCqEntries = STRATA_IO_URING_CQ_ENTRIES;
 constexpr unsigned kSqEntries = kCqEntries < 1024 ? kCqEntries : 1024;  // the CQ may not be smaller
-constexpr unsigned kPollMask = POLLIN | POLLOUT | POLLRDHUP;
+// POLLERR and POLLHUP must be asked for: epoll adds them to every registration, io_uring filters
+// a wake-up (a socket error reports EPOLLERR alone) and the CQE's mask by the events requested.
+constexpr unsigned kPollMask = POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP;
 
 struct UringSource : IoSource {
   // Owner thread only.
@@ -120,10 +122,10 @@ bool probe(std::string& why) {
     return false;
   }
   const bool have_add = ::io_uring_opcode_supported(ops, IORING_OP_POLL_ADD);
-  const bool have_remove = ::io_uring_opcode_supported(ops, IORING_OP_POLL_REMOVE);
+  const bool have_cancel = ::io_uring_opcode_supported(ops, IORING_OP_ASYNC_CANCEL);
   ::io_uring_free_probe(ops);
-  if (!have_add || !have_remove) {
-    why = have_add ? "opcode IORING_OP_POLL_REMOVE unsupported"
+  if (!have_add || !have_cancel) {
+    why = have_add ? "opcode IORING_OP_ASYNC_CANCEL unsupported"
                    : "opcode IORING_OP_POLL_ADD unsupported";
     return false;
   }
@@ -328,8 +330,11 @@ class UringReactor final : public Reactor {
       doomed_.push_back(s);
       return;
     }
+    // ASYNC_CANCEL, not POLL_REMOVE: POLL_REMOVE fails with EALREADY while the poll is posting a
+    // CQE (as it is right after arming on a ready fd) and the multishot poll then lives on,
+    // holding the file: a closed UDP socket kept its port. A cancel marks the request instead.
     io_uring_sqe* sqe = get_sqe();
-    ::io_uring_prep_poll_remove(sqe, reinterpret_cast<std::uintptr_t>(s));
+    ::io_uring_prep_cancel64(sqe, reinterpret_cast<std::uintptr_t>(s), 0);
     ::io_uring_sqe_set_data64(sqe, kCancelToken);
   }
 
