@@ -235,17 +235,24 @@ TEST(ReactorBackendDeathTest, KernelRefusingIoUringFallsBackToEpollWithTheErrno)
               "io_uring_queue_init: EPERM \\(Operation not permitted\\); falling back to epoll");
 }
 
+// Registers `ours` of every pair; fewer registrations than pairs after a failure (reported).
+std::vector<IoRegistration> register_all(std::vector<Pair>& pairs) {
+  std::vector<IoRegistration> regs;
+  for (Pair& p : pairs) {
+    Result<IoRegistration> r = IoRegistration::create(p.ours);
+    EXPECT_TRUE(r.has_value()) << r.error().message();
+    if (!r) break;
+    regs.push_back(std::move(*r));
+  }
+  return regs;
+}
+
 // Registrations dropped while their poll requests are in flight and events are pending, on the
 // owner thread and from another thread: every source is freed once, after its last CQE (ASan
 // proves no CQE reaches freed memory), and each close() is seen by the peer.
 Task<void> drop_registrations_with_events_pending(std::vector<Pair>* pairs) {
-  std::vector<IoRegistration> regs;
-  for (Pair& p : *pairs) {
-    Result<IoRegistration> r = IoRegistration::create(p.ours);
-    EXPECT_TRUE(r.has_value());
-    if (!r) co_return;
-    regs.push_back(std::move(*r));
-  }
+  std::vector<IoRegistration> regs = register_all(*pairs);
+  if (regs.size() != pairs->size()) co_return;
   for (Pair& p : *pairs) EXPECT_EQ(::write(p.peer, "y", 1), 1);
   int first = co_await read_byte(regs[0], (*pairs)[0].ours);  // the polls are armed and firing
   EXPECT_EQ(first, 'y');
@@ -331,13 +338,8 @@ TEST(ReactorBackend, IoUringServesRegistrationsFromOtherWorkers) {
 // (an 8-entry completion ring) the kernel ends the multishot polls it cannot post to, so the
 // second round passes only if the reactor re-armed them.
 Task<void> many_ready_at_once(std::vector<Pair>* pairs) {
-  std::vector<IoRegistration> regs;
-  for (Pair& p : *pairs) {
-    Result<IoRegistration> r = IoRegistration::create(p.ours);
-    EXPECT_TRUE(r.has_value());
-    if (!r) co_return;
-    regs.push_back(std::move(*r));
-  }
+  std::vector<IoRegistration> regs = register_all(*pairs);
+  if (regs.size() != pairs->size()) co_return;
   co_await yield_now();  // arm every poll before the writes
   for (int round = 0; round < 3; ++round) {
     for (Pair& p : *pairs) EXPECT_EQ(::write(p.peer, "m", 1), 1);

@@ -11,9 +11,35 @@
 #include <string>
 #include <string_view>
 
+#include "strata/rt/detail/atomic.hpp"
 #include "strata/rt/reactor.hpp"
 
 namespace strata::detail {
+
+// The unpark channel of both Linux back-ends: an eventfd the back-end watches edge-triggered and
+// never drains, since every write is a new edge (as mio relies on), and skipping the read halves
+// the syscalls of a remote wake-up. Concurrent unpark() calls fold into one write until the
+// back-end's poll reports the eventfd and calls rearm().
+class EventfdUnpark {
+ public:
+  EventfdUnpark();  // throws std::system_error
+  ~EventfdUnpark();
+  EventfdUnpark(const EventfdUnpark&) = delete;
+  EventfdUnpark& operator=(const EventfdUnpark&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  // Any thread.
+  void unpark() noexcept;
+  // The poll saw the eventfd. release: re-arms unpark(). An unpark() that still saw the flag set
+  // (and skipped its write) does not synchronise with this; its caller's work is found by the
+  // re-check every caller makes after poll() returns (Idle's lock; current_thread's seq_cst
+  // parked_/inject_len_).
+  void rearm() noexcept { notified_.store(false, std::memory_order_release); }
+
+ private:
+  int fd_ = -1;
+  Atomic<bool> notified_{false};
+};
 
 std::unique_ptr<Reactor> make_epoll_reactor();
 // An io_uring reactor, or nullptr with `why` saying what failed.

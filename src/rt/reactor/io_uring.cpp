@@ -25,9 +25,8 @@
 // ends while its source is live (a full CQ ring, a cancel because the submitting thread exited)
 // is re-armed; arming reports the current readiness at once, so no edge is lost meanwhile.
 //
-// Unpark: an eventfd with its own multishot poll (kWakeToken). As in epoll.cpp, a flag folds
-// concurrent unparks into one write and the counter is never drained: every write is a new
-// wake-up of the poll, hence a new CQE.
+// Unpark: EventfdUnpark (backend.hpp) with its own multishot poll (kWakeToken); every write is a
+// new wake-up of the poll, hence a new CQE.
 #include <liburing.h>
 #include <poll.h>
 #include <sched.h>
@@ -39,6 +38,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "backend.hpp"
@@ -166,17 +166,11 @@ class UringReactor final : public Reactor {
       return;
     }
     ring_ok_ = true;
-    evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (evfd_ < 0) {
-      err = errno;
-      what = "eventfd";
-    }
   }
 
   ~UringReactor() override {
     // Exiting the ring cancels every request; no CQE is read after this, so every source can go.
     if (ring_ok_) ::io_uring_queue_exit(&ring_);
-    if (evfd_ >= 0) ::close(evfd_);
     for (UringSource* s = all_; s;) delete std::exchange(s, s->next);
   }
 
@@ -269,17 +263,7 @@ class UringReactor final : public Reactor {
     return io;
   }
 
-  void unpark() noexcept override {
-    // acq_rel: as in epoll.cpp; the store that re-arms it is in complete(kWakeToken).
-    if (notified_.exchange(true, std::memory_order_acq_rel)) return;
-    std::uint64_t one = 1;
-    if (::write(evfd_, &one, sizeof one) < 0 && errno == EAGAIN) {
-      // The counter is saturated (after ~2^64 wake-ups): reset it and signal again.
-      std::uint64_t v;
-      [[maybe_unused]] auto r = ::read(evfd_, &v, sizeof v);
-      [[maybe_unused]] auto w = ::write(evfd_, &one, sizeof one);
-    }
-  }
+  void unpark() noexcept override { wake_.unpark(); }
 
   const char* name() const noexcept override { return "io_uring"; }
 
@@ -319,7 +303,7 @@ class UringReactor final : public Reactor {
 
   void arm_wake() noexcept {
     io_uring_sqe* sqe = get_sqe();
-    ::io_uring_prep_poll_multishot(sqe, evfd_, POLLIN);
+    ::io_uring_prep_poll_multishot(sqe, wake_.fd(), POLLIN);
     ::io_uring_sqe_set_data64(sqe, kWakeToken);
     wake_armed_ = true;
   }
@@ -377,8 +361,7 @@ class UringReactor final : public Reactor {
   std::size_t complete(std::uint64_t data, std::int32_t res, std::uint32_t flags) noexcept {
     const bool more = flags & IORING_CQE_F_MORE;
     if (data == kWakeToken) {
-      // release: re-arms unpark(); pairs as in epoll.cpp (callers re-check after poll()).
-      notified_.store(false, std::memory_order_release);
+      wake_.rearm();
       if (!more) arm_wake();
       return 0;
     }
@@ -424,8 +407,7 @@ class UringReactor final : public Reactor {
 
   io_uring ring_{};
   bool ring_ok_ = false;
-  int evfd_ = -1;
-  Atomic<bool> notified_{false};
+  EventfdUnpark wake_;
   // Owner thread only.
   bool wake_armed_ = false;
   std::vector<Op> taken_;
@@ -452,7 +434,13 @@ std::unique_ptr<Reactor> make_io_uring_reactor(std::string& why) {
   if (!io_uring_usable(why)) return nullptr;
   int err = 0;
   const char* what = nullptr;
-  auto r = std::make_unique<UringReactor>(err, what);
+  std::unique_ptr<UringReactor> r;
+  try {
+    r = std::make_unique<UringReactor>(err, what);
+  } catch (const std::system_error& e) {  // the unpark eventfd
+    err = e.code().value();
+    what = "eventfd";
+  }
   if (err) {
     why = std::string(what) + ": " + errno_text(err);
     return nullptr;
