@@ -1,5 +1,7 @@
 #include "strata/rt/runtime.hpp"
 
+#include "reactor/backend.hpp"
+
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
@@ -31,6 +33,7 @@ Runtime::Runtime(const RuntimeConfig& config) {
     throw std::invalid_argument("RuntimeConfig: intervals must be positive");
   }
   ignore_sigpipe_once();
+  detail::ReactorChoice reactor(config.reactor);  // the executor's reactors follow it
   switch (config.flavor) {
     case RuntimeConfig::Flavor::current_thread:
       exec_ = detail::make_current_thread_executor(config);
@@ -39,6 +42,7 @@ Runtime::Runtime(const RuntimeConfig& config) {
       exec_ = detail::make_multi_thread_executor(config);
       break;
   }
+  reactor_name_ = reactor.chosen();
 }
 
 std::uint32_t RuntimeConfig::resolved_workers() const {

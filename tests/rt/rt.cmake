@@ -11,7 +11,8 @@ function(strata_rt_variant variant)
   target_compile_features(strata_rt_${variant} PUBLIC cxx_std_23)
   # PUBLIC: headers (queues, task cells, sync primitives) must see the same definitions.
   target_compile_definitions(strata_rt_${variant} PUBLIC ${V_DEFINITIONS})
-  target_link_libraries(strata_rt_${variant} PUBLIC Threads::Threads PRIVATE strata_build_flags)
+  target_link_libraries(strata_rt_${variant} PUBLIC Threads::Threads PkgConfig::URING
+    PRIVATE strata_build_flags)
 endfunction()
 
 # strata_rt_variant_test(name variant LABELS l1 [ENVIRONMENT V=x] SOURCES a.cpp): like

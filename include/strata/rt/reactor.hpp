@@ -16,8 +16,9 @@
 //     break;                                             // a value, or another error
 //   }
 //
-// Backends implement detail::Reactor: epoll today (src/rt/reactor/epoll.cpp); io_uring, kqueue
-// and IOCP fit the same interface (docs/runtime.md explains how). The reactor is also how a
+// Backends implement detail::Reactor: epoll (src/rt/reactor/epoll.cpp) and io_uring
+// (io_uring.cpp), chosen per runtime by RuntimeConfig::reactor or $STRATA_REACTOR; kqueue and IOCP
+// fit the same interface (docs/runtime.md, "Reactor back-ends"). The reactor is also how a
 // parked runtime thread sleeps: poll(timeout) blocks in the kernel, unpark() interrupts it.
 #pragma once
 
@@ -92,7 +93,8 @@ class Reactor {
   virtual const char* name() const noexcept = 0;
 };
 
-// The platform's default backend (epoll on Linux).
+// The back-end of the runtime being built on this thread (RuntimeConfig::reactor, else
+// $STRATA_REACTOR, else epoll), falling back to epoll with a logged reason.
 std::unique_ptr<Reactor> make_default_reactor();
 
 }  // namespace detail

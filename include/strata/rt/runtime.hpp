@@ -53,6 +53,11 @@ struct RuntimeConfig {
   std::uint32_t event_interval = 61;
   // Every this many tasks the injection queue is checked before the local queue (fairness).
   std::uint32_t global_queue_interval = 31;
+  // The reactor back-end: "epoll" or "io_uring" on Linux ("kqueue", "iocp" are reserved for
+  // their platforms); "" = $STRATA_REACTOR, else epoll. A name that is unknown or that this
+  // machine refuses (no io_uring, or a seccomp policy) falls back to epoll with one line on
+  // stderr giving the reason. docs/runtime.md, "Reactor back-ends".
+  std::string reactor;
 
   static RuntimeConfig current_thread() { return {}; }
   static RuntimeConfig multi_thread(std::uint32_t workers = 0) {
@@ -145,7 +150,8 @@ class Runtime {
   static Runtime multi_thread(std::uint32_t workers = 0) {
     return Runtime(RuntimeConfig::multi_thread(workers));
   }
-  Runtime(Runtime&& o) noexcept : exec_(std::exchange(o.exec_, nullptr)) {}
+  Runtime(Runtime&& o) noexcept
+      : exec_(std::exchange(o.exec_, nullptr)), reactor_name_(o.reactor_name_) {}
   Runtime& operator=(Runtime&&) = delete;
   ~Runtime();
 
@@ -171,6 +177,8 @@ class Runtime {
 
   Handle handle() const noexcept { return Handle(exec_); }
   RuntimeMetrics metrics() const { return exec_->metrics(); }
+  // The reactor back-end the workers poll: "epoll" or "io_uring" (after any fallback).
+  const char* reactor_name() const noexcept { return reactor_name_; }
 
   // Stops accepting spawns, lets running tasks reach their next suspension point (waiting up to
   // `timeout`), then destroys every unfinished task. The destructor calls shutdown(no limit).
@@ -180,6 +188,7 @@ class Runtime {
 
  private:
   detail::Executor* exec_;
+  const char* reactor_name_ = nullptr;
 };
 
 // Runs `main_fn()` (returning a Future) on a new runtime built from `config`; returns its output.

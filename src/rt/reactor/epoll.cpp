@@ -1,6 +1,5 @@
 // The epoll backend: edge-triggered registrations, an eventfd for cross-thread unpark.
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <array>
@@ -9,8 +8,8 @@
 #include <system_error>
 #include <vector>
 
+#include "backend.hpp"
 #include "strata/rt/detail/atomic.hpp"
-#include "strata/rt/reactor.hpp"
 
 namespace strata::detail {
 
@@ -21,18 +20,17 @@ class EpollReactor final : public Reactor {
   EpollReactor() {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
-    evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (evfd_ < 0) throw std::system_error(errno, std::system_category(), "eventfd");
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLET;
     ev.data.ptr = nullptr;  // the unpark token
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
-      throw std::system_error(errno, std::system_category(), "epoll_ctl(eventfd)");
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_.fd(), &ev) < 0) {
+      int err = errno;
+      ::close(epfd_);
+      throw std::system_error(err, std::system_category(), "epoll_ctl(eventfd)");
     }
   }
   ~EpollReactor() override {
     release_pending();
-    ::close(evfd_);
     ::close(epfd_);
   }
 
@@ -81,12 +79,7 @@ class EpollReactor final : public Reactor {
     for (int i = 0; i < n; ++i) {
       const epoll_event& e = events_[static_cast<std::size_t>(i)];
       if (!e.data.ptr) {
-        // The eventfd is not drained: edge-triggered epoll reports every write as a new event
-        // (as mio relies on), and skipping the read halves the syscalls of a remote wake-up.
-        // release: re-arms unpark(). An unpark() that still saw `true` (and skipped its write)
-        // does not synchronise with us; its caller's work is found by the re-check every caller
-        // makes after poll() returns (Idle's lock; current_thread's seq_cst parked_/inject_len_).
-        notified_.store(false, std::memory_order_release);
+        wake_.rearm();  // the eventfd is not drained: see EventfdUnpark
         continue;
       }
       ++io;
@@ -102,18 +95,7 @@ class EpollReactor final : public Reactor {
     return io;
   }
 
-  void unpark() noexcept override {
-    // acq_rel: release orders the caller's work before the flag; acquire pairs with the store in
-    // poll() so the eventfd write below follows the previous wake's consumption.
-    if (notified_.exchange(true, std::memory_order_acq_rel)) return;
-    std::uint64_t one = 1;
-    if (::write(evfd_, &one, sizeof one) < 0 && errno == EAGAIN) {
-      // The counter is saturated (after ~2^64 wake-ups): reset it and signal again.
-      std::uint64_t v;
-      [[maybe_unused]] auto r = ::read(evfd_, &v, sizeof v);
-      [[maybe_unused]] auto w = ::write(evfd_, &one, sizeof one);
-    }
-  }
+  void unpark() noexcept override { wake_.unpark(); }
 
   const char* name() const noexcept override { return "epoll"; }
 
@@ -128,9 +110,8 @@ class EpollReactor final : public Reactor {
     for (IoSource* s : doomed) delete s;
   }
 
+  EventfdUnpark wake_;  // constructed first: the constructor registers it
   int epfd_ = -1;
-  int evfd_ = -1;
-  Atomic<bool> notified_{false};
   Atomic<std::size_t> sources_{0};  // registered I/O sources (the eventfd excluded)
   SpinLock release_lock_;
   std::vector<IoSource*> release_;
@@ -139,7 +120,7 @@ class EpollReactor final : public Reactor {
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_default_reactor() {
+std::unique_ptr<Reactor> make_epoll_reactor() {
   return std::make_unique<EpollReactor>();
 }
 
