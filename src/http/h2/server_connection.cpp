@@ -707,6 +707,9 @@ void ServerConnection::Impl::submit_response(Stream& s) {
   }
   if (!has_date) nv("date", dates.now());
   if (!has_server && !ctx.config->server_header.empty()) nv("server", ctx.config->server_header);
+  if (!ctx.config->alt_svc.empty() && !r.headers.contains("alt-svc")) {
+    nv("alt-svc", ctx.config->alt_svc);
+  }
   const bool no_body = s.req.method == Method::head || code == 204 || code == 304 || code < 200;
   char length[24];
   if (!has_length && !no_body) {

@@ -282,5 +282,40 @@ TEST(HttpH3, version_negotiation_garbage_and_shutdown) {
   run_multi(raw_datagrams(), 2, std::chrono::seconds(20));
 }
 
+// Alt-Svc: the TCP server advertises the HTTP/3 endpoint on every HTTP/1.1 and HTTP/2 response
+// (ServerConfig::alt_svc); a handler's own Alt-Svc wins.
+Task<http::Response> own_alt_svc(http::Request&) {
+  http::Response r = http::Response::text("own");
+  r.headers.set("alt-svc", "clear");
+  co_return r;
+}
+
+Task<void> alt_svc_on_h1_and_h2() {
+  http::ServerConfig c;
+  c.alt_svc = "h3=\":4433\"; ma=60";
+  auto r = std::make_shared<http::Router>();
+  r->get("/version", version).get("/own", own_alt_svc);
+  auto server = http::Server::bind(loopback(), c);
+  CO_ASSERT_OK(server);
+  auto serving = spawn(server->serve(r));
+  const std::string base = "http://" + server->local_addr().to_string();
+  Curl h1 = co_await curl("-i --http1.1 " + base + "/version");
+  EXPECT_NE(h1.out.find("alt-svc: h3=\":4433\"; ma=60\r\n"), std::string::npos) << h1.out;
+  Curl h2 = co_await curl("-i --http2-prior-knowledge " + base + "/version");
+  EXPECT_NE(h2.out.find("HTTP/2 200"), std::string::npos) << h2.out;
+  EXPECT_NE(h2.out.find("alt-svc: h3=\":4433\"; ma=60\r\n"), std::string::npos) << h2.out;
+  Curl own = co_await curl("-i --http1.1 " + base + "/own");
+  EXPECT_NE(own.out.find("alt-svc: clear\r\n"), std::string::npos) << own.out;
+  EXPECT_EQ(own.out.find("4433"), std::string::npos) << own.out;
+  server->shutdown(std::chrono::seconds(1));
+  Result<Result<void>> done = co_await serving;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+}
+
+TEST(HttpH3, alt_svc_is_advertised_on_http1_and_http2) {
+  run_multi(alt_svc_on_h1_and_h2(), 2, std::chrono::seconds(30));
+}
+
 }  // namespace
 }  // namespace strata::test
