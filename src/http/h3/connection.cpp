@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "../received_body.hpp"
 #include "strata/http/date.hpp"
 
 namespace strata::http::h3::detail {
@@ -38,11 +39,7 @@ struct Stream final : BodyStream {
   std::size_t header_bytes = 0;
   bool header_overflow = false, bad_header = false, has_method = false;
 
-  std::string in, more;  // `more`: bytes that arrived while `in` was lent
-  std::size_t in_begin = 0, lent = 0;
-  bool in_eof = false;
-  Waker reader;
-
+  http::detail::ReceivedBody in;  // credit goes back to the peer as the handler reads
   std::optional<Task<Response>> handler;
   Response resp;
   bool deferred = false;    // the body had nothing; resume when the handler's body wakes us
@@ -54,40 +51,14 @@ struct Stream final : BodyStream {
   std::size_t unacked_bytes = 0, front_acked = 0;
 
   Poll<Result<io::BufferView>> poll_data(Context& cx) override {
-    if (lent) {  // the handler is done with what it was lent: credit the peer
-      in_begin += lent;
+    return in.poll(cx, [this](std::size_t n) {
       if (c->conn) {
-        ngtcp2_conn_extend_max_stream_offset(c->conn, id, lent);
-        ngtcp2_conn_extend_max_offset(c->conn, lent);
+        ngtcp2_conn_extend_max_stream_offset(c->conn, id, n);
+        ngtcp2_conn_extend_max_offset(c->conn, n);
       }
-      lent = 0;
-      if (in_begin == in.size()) {
-        in.clear();
-        in_begin = 0;
-      }
-    }
-    if (!more.empty()) {
-      if (in_begin == in.size()) {
-        in.swap(more);
-        in_begin = 0;
-      } else {
-        in.append(more);
-      }
-      more.clear();
-    }
-    if (in_begin < in.size()) {
-      lent = in.size() - in_begin;
-      return io::BufferView(std::string_view(in).substr(in_begin));
-    }
-    if (in_eof) return io::BufferView();
-    reader = cx.waker();
-    return pending;
+    });
   }
-  std::optional<std::uint64_t> size_hint() const override {
-    if (in_eof) return in.size() - in_begin + more.size();
-    return std::nullopt;
-  }
-  std::size_t unread() const { return in.size() - in_begin + more.size(); }
+  std::optional<std::uint64_t> size_hint() const override { return in.size_hint(); }
 };
 
 // ---- nghttp3 callbacks ----
@@ -116,7 +87,7 @@ int h3_stream_close(nghttp3_conn*, std::int64_t stream_id, std::uint64_t, void* 
   Connection& c = of(user);
   if (auto* s = static_cast<Stream*>(stream_user)) {
     // Unread request bytes still count against the connection window: give them back.
-    if (const std::size_t unread = s->unread()) ngtcp2_conn_extend_max_offset(c.conn, unread);
+    if (const std::size_t unread = s->in.unread()) ngtcp2_conn_extend_max_offset(c.conn, unread);
     c.remove(s);
   }
   if (ngtcp2_is_bidi_stream(stream_id) && !ngtcp2_conn_is_local_stream(c.conn, stream_id)) {
@@ -134,8 +105,7 @@ int h3_recv_data(nghttp3_conn*, std::int64_t stream_id, const std::uint8_t* data
     ngtcp2_conn_extend_max_offset(c.conn, len);
     return 0;
   }
-  (s->lent ? s->more : s->in).append(reinterpret_cast<const char*>(data), len);
-  s->reader.wake_by_ref();
+  s->in.append(reinterpret_cast<const char*>(data), len);
   return 0;
 }
 
@@ -202,10 +172,7 @@ int h3_recv_header(nghttp3_conn*, std::int64_t, std::int32_t token, nghttp3_rcbu
 }
 
 int h3_end_stream(nghttp3_conn*, std::int64_t, void*, void* stream_user) {
-  if (auto* s = static_cast<Stream*>(stream_user)) {
-    s->in_eof = true;
-    s->reader.wake_by_ref();
-  }
+  if (auto* s = static_cast<Stream*>(stream_user)) s->in.finish();
   return 0;
 }
 
@@ -510,7 +477,7 @@ bool Connection::setup_h3() {
   cb.end_headers = [](nghttp3_conn*, std::int64_t, int fin, void* user, void* su) {
     if (auto* s = static_cast<Stream*>(su)) {
       Connection& c = of(user);
-      if (fin) s->in_eof = true;
+      if (fin) s->in.finish();
       s->req.peer = c.remote_;
       c.start_handler(*s);
     }
@@ -551,7 +518,7 @@ void Connection::start_handler(Stream& s) {
     ngtcp2_conn_shutdown_stream_read(conn, s.id, NGHTTP3_H3_NO_ERROR);
     return;
   }
-  if (!s.in_eof) s.req.body = Body::borrow_stream(s);
+  if (!s.in.finished()) s.req.body = Body::borrow_stream(s);
   s.handler.emplace(shared.service->handle(s.req));
 }
 
@@ -631,14 +598,11 @@ bool Connection::poll_handlers() {
       s.resp = std::move(*done);
     }
     submit_response(s);
-    if (!s.in_eof) {  // answered before the whole upload: stop it (RFC 9114 §4.1)
-      if (const std::size_t unread = s.unread()) {
+    if (!s.in.finished()) {  // answered before the whole upload: stop it (RFC 9114 §4.1)
+      if (const std::size_t unread = s.in.drop()) {
         ngtcp2_conn_extend_max_stream_offset(conn, s.id, unread);
         ngtcp2_conn_extend_max_offset(conn, unread);
       }
-      s.in.clear();
-      s.more.clear();
-      s.in_begin = s.lent = 0;
       ngtcp2_conn_shutdown_stream_read(conn, s.id, NGHTTP3_H3_NO_ERROR);
     }
   }
