@@ -852,6 +852,8 @@ bool Connection::drive(Context& context, net::UdpSocket& sock, Instant now) {
 void Endpoint::on_datagram(const std::uint8_t* data, std::size_t len, const net::SocketAddr& from,
                            Instant now, std::vector<std::uint8_t>& reply) {
   auto drop = [&] { shared.dropped.fetch_add(1, std::memory_order_relaxed); };
+  // An empty datagram is legal UDP, but ngtcp2 asserts on it (found by fuzz/h3_datagram.cpp).
+  if (len == 0) return drop();
   ngtcp2_version_cid vc;
   const int rv = ngtcp2_pkt_decode_version_cid(&vc, data, len, kCidLen);
   if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
