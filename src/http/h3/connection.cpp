@@ -289,21 +289,20 @@ int stream_close(ngtcp2_conn*, std::uint32_t flags, std::int64_t stream_id, std:
   return rv == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
-int stream_reset(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, std::uint64_t, void* user,
-                 void*) {
+// The peer reset the stream or asked us to stop sending: nghttp3 stops reading it.
+int shutdown_read(void* user, std::int64_t stream_id) {
   Connection& c = of(user);
   if (c.h3 && nghttp3_conn_shutdown_stream_read(c.h3, stream_id) != 0) {
     return NGTCP2_ERR_CALLBACK_FAILURE;
   }
   return 0;
 }
-
+int stream_reset(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, std::uint64_t, void* user,
+                 void*) {
+  return shutdown_read(user, stream_id);
+}
 int stream_stop_sending(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, void* user, void*) {
-  Connection& c = of(user);
-  if (c.h3 && nghttp3_conn_shutdown_stream_read(c.h3, stream_id) != 0) {
-    return NGTCP2_ERR_CALLBACK_FAILURE;
-  }
-  return 0;
+  return shutdown_read(user, stream_id);
 }
 
 int extend_max_remote_streams_bidi(ngtcp2_conn*, std::uint64_t max_streams, void* user) {
