@@ -11,16 +11,20 @@
 //   GET  /sse?count=N&interval_ms=M -> N server-sent events `data: <i>` with ids 0..N-1, one
 //                       every M ms, then the end of the response
 //
-// The TLS port serves the same routes over HTTPS (TLS 1.2/1.3, ALPN http/1.1; h2 once HTTP/2
-// lands). Prints "listening on 127.0.0.1:PORT" (and "listening on 127.0.0.1:TLSPORT (tls)")
-// once ready; stops cleanly on SIGINT/SIGTERM.
+// The TLS port serves the same routes over HTTPS (TLS 1.2/1.3, ALPN h2 and http/1.1) and over
+// HTTP/3 on the same port number over UDP (h3::Server, same certificate; responses on TCP
+// advertise it with Alt-Svc when the port is given). Prints "listening on 127.0.0.1:PORT" (and
+// "listening on 127.0.0.1:TLSPORT (tls)", "... (h3)") once ready; stops cleanly on
+// SIGINT/SIGTERM.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "../common/stop_signals.hpp"
 #include "strata/http.hpp"
+#include "strata/http/h3/server.hpp"
 #include "strata/http/sse.hpp"
 #include "strata/http/ws.hpp"
 #include "strata/rt.hpp"
@@ -138,9 +142,10 @@ Task<http::Response> sse(http::Request& req) {
 }
 
 // Waits for SIGINT/SIGTERM (blocked in every thread, polled here) and starts the shutdown.
-Task<void> stop_on_signal(const http::Server* server) {
+Task<void> stop_on_signal(const http::Server* server, const http::h3::Server* h3) {
   co_await apps::stop_signal();
   server->shutdown(std::chrono::seconds(5));
+  if (h3) h3->shutdown(std::chrono::seconds(5));
 }
 
 Task<int> serve(Options o) {
@@ -152,6 +157,7 @@ Task<int> serve(Options o) {
   http::ServerConfig config;
   config.listeners = o.workers;  // the default (one per worker), stated for the peer scripts
   config.server_header = "strata";
+  if (o.tls_port > 0) config.alt_svc = "h3=\":" + std::to_string(o.tls_port) + "\"; ma=86400";
   auto server = http::Server::bind(*addr, config);
   if (!server) {
     std::fprintf(stderr, "bind: %s\n", server.error().message().c_str());
@@ -164,6 +170,7 @@ Task<int> serve(Options o) {
       .get("/ws/echo", ws_echo)
       .get("/sse", sse);
   std::printf("listening on %s\n", server->local_addr().to_string().c_str());
+  std::optional<http::h3::Server> h3_server;
   if (o.tls_port >= 0) {
     auto identity = tls::Identity::from_pem_files(o.tls_cert, o.tls_key);
     if (!identity) {
@@ -187,11 +194,30 @@ Task<int> serve(Options o) {
       co_return 1;
     }
     std::printf("listening on %s (tls)\n", bound->to_string().c_str());
+    http::h3::ServerConfig h3_config;
+    h3_config.cert_file = o.tls_cert;
+    h3_config.key_file = o.tls_key;
+    h3_config.http.server_header = "strata";
+    auto h3 = http::h3::Server::bind(*bound, std::move(h3_config));
+    if (!h3) {
+      std::fprintf(stderr, "bind h3: %s\n", h3.error().message().c_str());
+      co_return 1;
+    }
+    h3_server.emplace(std::move(*h3));
+    std::printf("listening on %s (h3)\n", h3_server->local_addr().to_string().c_str());
   }
   std::fflush(stdout);
-  auto stopper = spawn(stop_on_signal(&*server));
-  Result<void> r = co_await server->serve(std::make_shared<http::Router>(std::move(router)));
+  auto service = std::make_shared<http::Router>(std::move(router));
+  std::optional<JoinHandle<Result<void>>> h3_serving;
+  if (h3_server) h3_serving.emplace(spawn(h3_server->serve(service)));
+  auto stopper = spawn(stop_on_signal(&*server, h3_server ? &*h3_server : nullptr));
+  Result<void> r = co_await server->serve(service);
   stopper.abort();
+  if (h3_serving) {
+    h3_server->shutdown(std::chrono::seconds(5));
+    Result<Result<void>> h3_done = co_await *h3_serving;
+    if (!h3_done || !*h3_done) r = std::unexpected(Error(Errc::closed, "h3 serve failed"));
+  }
   co_return r ? 0 : 1;
 }
 

@@ -16,6 +16,7 @@
 #include "strata/http/h1/parser.hpp"
 #include "strata/http/h1/serializer.hpp"
 #include "strata/http/h1/server_connection.hpp"
+#include "strata/http/h3/server.hpp"
 #include "strata/http/headers.hpp"
 #include "strata/http/method.hpp"
 #include "strata/http/mime.hpp"

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../received_body.hpp"
 #include "strata/http/date.hpp"
 
 namespace strata::http::h2 {
@@ -94,13 +95,8 @@ struct Stream final : BodyStream {
   bool header_overflow = false;
   bool headers_done = false;
 
-  // The request body as it arrives: [in_begin, in.size()) unread; `lent` bytes handed to the
-  // handler and given back (window) on its next read. Bytes that arrive while `in` is lent go
-  // to `more`: appending to `in` could move the bytes the handler still holds a view of.
-  std::string in, more;
-  std::size_t in_begin = 0, lent = 0;
-  bool in_eof = false;
-  Waker reader;
+  // The request body as it arrives; its window is given back as the handler reads.
+  detail::ReceivedBody in;
 
   std::optional<Task<Response>> handler;
   Response resp;
@@ -122,10 +118,7 @@ struct Stream final : BodyStream {
   bool reset_after_response = false;
 
   Poll<Result<io::BufferView>> poll_data(Context& cx) override;
-  std::optional<std::uint64_t> size_hint() const override {
-    if (in_eof) return in.size() - in_begin + more.size();
-    return std::nullopt;
-  }
+  std::optional<std::uint64_t> size_hint() const override { return in.size_hint(); }
 };
 
 struct ServerConnection::Impl {
@@ -281,31 +274,10 @@ struct ServerConnection::Impl {
 // ---- request body (the handler's reads) ----
 
 Poll<Result<io::BufferView>> Stream::poll_data(Context& cx) {
-  if (lent) {  // the handler is done with what it was lent: give the window back
-    in_begin += lent;
-    if (conn->session) nghttp2_session_consume(conn->session, id, lent);
-    lent = 0;
-    if (in_begin == in.size()) {
-      in.clear();
-      in_begin = 0;
-    }
-  }
-  if (!more.empty()) {  // `in` is no longer lent: take what arrived meanwhile
-    if (in_begin == in.size()) {
-      in.swap(more);
-      in_begin = 0;
-    } else {
-      in.append(more);
-    }
-    more.clear();
-  }
-  if (in_begin < in.size()) {
-    lent = in.size() - in_begin;
-    return io::BufferView(std::string_view(in).substr(in_begin));
-  }
-  if (in_eof) return io::BufferView();
-  reader = cx.waker();
-  return pending;
+  // The handler is done with what it was lent: give the window back.
+  return in.poll(cx, [this](std::size_t n) {
+    if (conn->session) nghttp2_session_consume(conn->session, id, n);
+  });
 }
 
 // ---- nghttp2 callbacks ----
@@ -385,8 +357,7 @@ int on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t stream_id, const 
     }
     return 0;
   }
-  (s->lent ? s->more : s->in).append(reinterpret_cast<const char*>(data), len);
-  s->reader.wake_by_ref();
+  s->in.append(reinterpret_cast<const char*>(data), len);
   return 0;
 }
 
@@ -398,11 +369,10 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       if (!s) return 0;
       if (!s->headers_done && (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS)) {
         s->headers_done = true;
-        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->in_eof = true;
+        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->in.finish();
         c.start_handler(*s);
       } else if (s->headers_done && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-        s->in_eof = true;  // trailers end the body
-        s->reader.wake_by_ref();
+        s->in.finish();  // trailers end the body
       }
       return 0;
     }
@@ -418,8 +388,7 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
       }
       if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
         if (Stream* s = c.find(frame->hd.stream_id)) {
-          s->in_eof = true;
-          s->reader.wake_by_ref();
+          s->in.finish();
         }
       }
       return 0;
@@ -495,7 +464,7 @@ int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* us
       (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
     if (Stream* s = c.find(frame->hd.stream_id)) {
       s->response_sent = true;
-      if (s->reset_after_response && !s->in_eof) {  // a dropped upload past its limit
+      if (s->reset_after_response && !s->in.finished()) {  // a dropped upload past its limit
         s->reset_after_response = false;
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
       }
@@ -520,7 +489,7 @@ int on_stream_close(nghttp2_session* session, std::int32_t stream_id, std::uint3
   Stream* s = c.find(stream_id);
   if (!s) return 0;
   // Unread request bytes still count against the connection window: give them back.
-  const std::size_t unread = s->in.size() - s->in_begin + s->more.size();
+  const std::size_t unread = s->in.unread();
   if (unread) nghttp2_session_consume_connection(session, unread);
   nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
   c.recently_closed[c.closed_next] =
@@ -628,7 +597,7 @@ bool ServerConnection::Impl::start_upgraded() {
   s->req.tls = tls;
   if (!up->body.empty()) s->req.body = Body::from(std::move(up->body));
   s->headers_done = true;
-  s->in_eof = true;
+  s->in.finish();
   nghttp2_session_set_stream_user_data(session, 1, s.get());
   streams.push_back(std::move(s));
   start_handler(*streams.back());
@@ -662,7 +631,7 @@ void ServerConnection::Impl::start_handler(Stream& s) {
     submit_error(s, StatusCode::bad_request);
     return;
   }
-  if (!s.in_eof) s.req.body = Body::borrow_stream(s);
+  if (!s.in.finished()) s.req.body = Body::borrow_stream(s);
   s.handler.emplace(ctx.service->handle(s.req));
 }
 
@@ -707,6 +676,9 @@ void ServerConnection::Impl::submit_response(Stream& s) {
   }
   if (!has_date) nv("date", dates.now());
   if (!has_server && !ctx.config->server_header.empty()) nv("server", ctx.config->server_header);
+  if (!ctx.config->alt_svc.empty() && !r.headers.contains("alt-svc")) {
+    nv("alt-svc", ctx.config->alt_svc);
+  }
   const bool no_body = s.req.method == Method::head || code == 204 || code == 304 || code < 200;
   char length[24];
   if (!has_length && !no_body) {
@@ -764,13 +736,10 @@ bool ServerConnection::Impl::poll_handlers() {
     s.resp = std::move(*done);
     submit_response(s);
     // A response that ends the exchange before the request body: drop the rest of the upload.
-    if (!s.in_eof) {
+    if (!s.in.finished()) {
       // Includes what the handler was lent and what arrived meanwhile.
-      const std::size_t unread = s.in.size() - s.in_begin + s.more.size();
+      const std::size_t unread = s.in.drop();
       if (unread) nghttp2_session_consume(session, s.id, unread);
-      s.in.clear();
-      s.more.clear();
-      s.in_begin = s.lent = 0;
       s.discarding = true;
       s.discarded = unread;
     }

@@ -40,6 +40,9 @@ struct ConnectionConfig {
   std::uint64_t max_drain_bytes = 256 * 1024;
   // The value of the Server header ("" = none).
   std::string server_header;
+  // An Alt-Svc field added to every response that has none ("" = none), e.g.
+  // `h3=":8443"; ma=86400` to advertise an HTTP/3 endpoint (h3::Server) on that UDP port.
+  std::string alt_svc;
   // Called after each response (from the connection's task; keep it cheap).
   std::function<void(const AccessLogEntry&)> access_log;
 };

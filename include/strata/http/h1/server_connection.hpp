@@ -304,6 +304,9 @@ class ServerConnection {
       ho.keep_alive = keep;
       ho.http10_keep_alive = keep && req.version == Version::http_1_0;
       ho.server = cfg.server_header;
+      if (!cfg.alt_svc.empty() && !resp.headers.contains("alt-svc")) {
+        (void)resp.headers.append("alt-svc", cfg.alt_svc);
+      }
       append_response_head(sc.out, resp, framing, ho);
       std::uint64_t body_bytes = 0;
       bool written = co_await write_body(resp, framing, body_bytes);
