@@ -5,7 +5,8 @@
 //
 // One process on the multi-thread runtime serves:
 // - HTTPS on --port (8443): HTTP/2 and HTTP/1.1 chosen by ALPN, with a development certificate
-//   made on first run under the build folder (dev_pki.hpp);
+//   made on first run under the build folder (dev_pki.hpp); HTTP/3 on the same port number over
+//   UDP (advertised with Alt-Svc);
 // - plain HTTP on --http-port (8080): browsers are redirected to HTTPS; h2c is served for tools;
 // - with the framework (strata/web): the todo REST API of examples/todo_api (bearer guard,
 //   validation, OpenAPI), the live dashboard (metrics.hpp, dashboard.hpp: an Observable pipeline
@@ -31,6 +32,7 @@
 #include "outbound.hpp"
 #include "site.hpp"
 #include "strata/http.hpp"
+#include "strata/http/h3/server.hpp"
 #include "strata/rt.hpp"
 #include "strata/tls.hpp"
 #include "strata/web.hpp"
@@ -115,6 +117,7 @@ std::shared_ptr<web::App> make_app(const Options& o, std::shared_ptr<MetricsServ
                  "/chat/ws", "/api/outbound/work"};
   app->use(std::make_shared<RequestMetrics>(metrics))
       .use(std::make_shared<HttpsRedirect>(o.port))
+      .use(std::make_shared<AdvertiseHttp3>(o.port))
       .use(std::make_shared<Pages>(o.www))
       .use(std::make_shared<web::RateLimit>(limits))
       .use(std::make_shared<web::Compression>())
@@ -140,7 +143,7 @@ void print_banner(const Options& o, const DevPki& pki, net::SocketAddr https,
   const std::string url = "https://localhost:" + std::to_string(https.port()) + "/";
   std::printf(
       "Strata showcase\n"
-      "  open      %s   (HTTP/2 or HTTP/1.1 by ALPN, %u workers)\n"
+      "  open      %s   (HTTP/2 or HTTP/1.1 by ALPN, HTTP/3 on UDP; %u workers)\n"
       "  plain     http://localhost:%u/ redirects there; h2c for tools\n"
       "  CA        %s%s\n"
       "  trust it  curl --cacert %s %sapi/metrics\n"
@@ -148,12 +151,23 @@ void print_banner(const Options& o, const DevPki& pki, net::SocketAddr https,
       "            or import the CA: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n strata-dev "
       "-i %s\n"
       "  try       curl -sk %stodos   |   curl -sk %sopenapi.json\n"
-      "listening on %s (https) and %s (http)\n",
+      "listening on %s (https, h3) and %s (http)\n",
       url.c_str(), o.workers, http.port(), pki.ca_cert.c_str(), pki.created ? " (created now)" : "",
       pki.ca_cert.c_str(), url.c_str(), pki.server_spki_sha256.c_str(), url.c_str(),
       pki.ca_cert.c_str(), url.c_str(), url.c_str(), https.to_string().c_str(),
       http.to_string().c_str());
   std::fflush(stdout);
+}
+
+// SIGINT/SIGTERM: both servers stop accepting and drain.
+Task<void> stop_on_signal(const http::Server* tcp, const http::h3::Server* quic, Duration grace) {
+  co_await apps::stop_signal();
+  std::printf(
+      "stopping: draining connections (up to %lld s)\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(grace).count()));
+  std::fflush(stdout);
+  tcp->shutdown(grace);
+  quic->shutdown(grace);
 }
 
 // SIGHUP: the certificate and key are read again (e.g. after `rm build/*/showcase-pki/server.*`
@@ -206,9 +220,20 @@ Task<int> serve(Options o, const Runtime* runtime) {
     co_return 1;
   }
   o.port = https->port();  // the redirect's target, also when --port 0 picked one
+  // HTTP/3: the same port number over UDP, the same certificate (advertised by Alt-Svc).
+  http::h3::ServerConfig quic;
+  quic.cert_file = pki->server_cert;
+  quic.key_file = pki->server_key;
+  quic.http.server_header = "strata-showcase";
+  auto h3 = http::h3::Server::bind(*https, std::move(quic));
+  if (!h3) {
+    std::fprintf(stderr, "showcase: bind %s/udp: %s\n", https->to_string().c_str(),
+                 h3.error().message().c_str());
+    co_return 1;
+  }
 
   auto metrics = std::make_shared<MetricsService>();
-  metrics->attach(runtime, &*server);
+  metrics->attach(runtime, &*server, &*h3);
   auto outbound = std::make_shared<OutboundService>();
   outbound->configure("https://127.0.0.1:" + std::to_string(o.port), pki->ca_cert);
   std::shared_ptr<web::App> app;
@@ -220,22 +245,18 @@ Task<int> serve(Options o, const Runtime* runtime) {
   }
   print_banner(o, *pki, *https, server->local_addr());
 
-  const http::Server* s = &*server;
   const Duration grace = std::chrono::seconds(o.grace_s);
-  auto stopper = spawn([](const http::Server* srv, Duration g) -> Task<void> {
-    co_await apps::stop_signal();
-    std::printf(
-        "stopping: draining connections (up to %lld s)\n",
-        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(g).count()));
-    std::fflush(stdout);
-    srv->shutdown(g);
-  }(s, grace));
+  auto stopper = spawn(stop_on_signal(&*server, &*h3, grace));
   auto reloader = spawn(reload_on_sighup(*pki, *ctx));
+  auto quic_serving = spawn(h3->serve(app));
   Result<void> served = co_await server->serve(app);
+  h3->shutdown(grace);  // already done after a signal; also when serve() failed
+  Result<Result<void>> quic_served = co_await quic_serving;
   reloader.abort();
   stopper.abort();
   app->shutdown();
   metrics->attach(nullptr, nullptr);
+  if (!quic_served || !*quic_served) served = std::unexpected(Error(Errc::closed, "h3 serve"));
   std::printf("stopped%s\n", served ? "" : " with an error");
   std::fflush(stdout);
   co_return served ? 0 : 1;

@@ -59,10 +59,11 @@ std::uint64_t LatencyHistogram::quantile_us(const Counts& counts, double q) noex
 // Cumulative counters at one instant; a Sample is the difference of two.
 struct MetricsService::Reading {
   Instant at;
-  std::uint64_t h1 = 0, h1_tls = 0, h2c = 0, h2 = 0;
+  std::uint64_t h1 = 0, h1_tls = 0, h2c = 0, h2 = 0, h3 = 0;
   LatencyHistogram::Counts latency{};
   RuntimeMetrics runtime;
   http::ServerStats server;
+  http::h3::ServerStats quic;
 };
 
 MetricsService::MetricsService() = default;
@@ -70,9 +71,11 @@ MetricsService::~MetricsService() {
   pipeline_.unsubscribe();
 }
 
-void MetricsService::attach(const Runtime* runtime, const http::Server* server) {
+void MetricsService::attach(const Runtime* runtime, const http::Server* server,
+                            const http::h3::Server* h3) {
   runtime_.store(runtime, std::memory_order_release);
   server_.store(server, std::memory_order_release);
+  h3_.store(h3, std::memory_order_release);
 }
 
 MetricsService::Reading MetricsService::read() const {
@@ -82,9 +85,11 @@ MetricsService::Reading MetricsService::read() const {
   r.h1_tls = counters_->h1_tls.load(std::memory_order_relaxed);
   r.h2c = counters_->h2c.load(std::memory_order_relaxed);
   r.h2 = counters_->h2.load(std::memory_order_relaxed);
+  r.h3 = counters_->h3.load(std::memory_order_relaxed);
   r.latency = counters_->latency.snapshot();
   if (const Runtime* rt = runtime_.load(std::memory_order_acquire)) r.runtime = rt->metrics();
   if (const http::Server* s = server_.load(std::memory_order_acquire)) r.server = s->stats();
+  if (const http::h3::Server* q = h3_.load(std::memory_order_acquire)) r.quic = q->stats();
   return r;
 }
 
@@ -97,8 +102,9 @@ Sample MetricsService::difference(const Reading& a, const Reading& b) {
   s.rps_h1_tls = per_second(a.h1_tls, b.h1_tls, secs);
   s.rps_h2c = per_second(a.h2c, b.h2c, secs);
   s.rps_h2 = per_second(a.h2, b.h2, secs);
-  s.rps = s.rps_h1 + s.rps_h1_tls + s.rps_h2c + s.rps_h2;
-  s.requests_total = b.h1 + b.h1_tls + b.h2c + b.h2;
+  s.rps_h3 = per_second(a.h3, b.h3, secs);
+  s.rps = s.rps_h1 + s.rps_h1_tls + s.rps_h2c + s.rps_h2 + s.rps_h3;
+  s.requests_total = b.h1 + b.h1_tls + b.h2c + b.h2 + b.h3;
   LatencyHistogram::Counts delta{};
   for (std::size_t i = 0; i < delta.size(); ++i)
     delta[i] = b.latency[i] >= a.latency[i] ? b.latency[i] - a.latency[i] : 0;
@@ -108,6 +114,7 @@ Sample MetricsService::difference(const Reading& a, const Reading& b) {
   s.connections = b.server.connections_active;
   s.connections_tls = b.server.connections_tls_active;
   s.connections_h2 = b.server.connections_h2_active;
+  s.connections_h3 = b.quic.connections_active;
   s.sse_clients = counters_->sse_clients.load(std::memory_order_relaxed);
   s.ws_clients = counters_->ws_clients.load(std::memory_order_relaxed);
   s.spawned_per_s = per_second(a.runtime.spawned, b.runtime.spawned, secs);
@@ -158,7 +165,10 @@ Task<http::Response> RequestMetrics::use(http::Request& req, web::MiddlewareNext
   Counters& c = metrics_->counters();
   const bool h2 = req.version == http::Version::http_2;
   const bool tls = req.tls != nullptr;
-  (h2 ? (tls ? c.h2 : c.h2c) : (tls ? c.h1_tls : c.h1)).fetch_add(1, std::memory_order_relaxed);
+  std::atomic<std::uint64_t>& count = req.version == http::Version::http_3 ? c.h3
+                                      : h2                                 ? (tls ? c.h2 : c.h2c)
+                                           : (tls ? c.h1_tls : c.h1);
+  count.fetch_add(1, std::memory_order_relaxed);
   const Instant start = Clock::now();
   http::Response resp = co_await next.run();
   c.latency.record(Clock::now() - start);

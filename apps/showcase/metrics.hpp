@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "strata/http.hpp"
+#include "strata/http/h3/server.hpp"
 #include "strata/rt.hpp"
 #include "strata/rx.hpp"
 #include "strata/web.hpp"
@@ -43,8 +44,8 @@ class LatencyHistogram {
 
 // Live counters the routes and the middleware update.
 struct Counters {
-  // Requests by how they arrived: HTTP/1.1 plain, HTTP/1.1 over TLS, h2c, h2 over TLS.
-  std::atomic<std::uint64_t> h1{0}, h1_tls{0}, h2c{0}, h2{0};
+  // Requests by how they arrived: HTTP/1.1 plain, HTTP/1.1 over TLS, h2c, h2 over TLS, h3.
+  std::atomic<std::uint64_t> h1{0}, h1_tls{0}, h2c{0}, h2{0}, h3{0};
   std::atomic<std::int64_t> sse_clients{0}, ws_clients{0};
   LatencyHistogram latency;
 };
@@ -78,10 +79,11 @@ struct Sample {
   std::uint64_t seq = 0;
   std::uint64_t uptime_s = 0;
   std::uint64_t rps = 0;  // requests per second, all protocols
-  std::uint64_t rps_h1 = 0, rps_h1_tls = 0, rps_h2c = 0, rps_h2 = 0;
+  std::uint64_t rps_h1 = 0, rps_h1_tls = 0, rps_h2c = 0, rps_h2 = 0, rps_h3 = 0;
   std::uint64_t requests_total = 0;
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0;
   std::uint64_t connections = 0, connections_tls = 0, connections_h2 = 0;
+  std::uint64_t connections_h3 = 0;  // QUIC connections (not in `connections`, which is TCP)
   std::int64_t sse_clients = 0, ws_clients = 0;
   std::uint64_t spawned_per_s = 0;
   std::uint64_t injection_queue = 0;
@@ -89,10 +91,10 @@ struct Sample {
   std::vector<WorkerSample> workers;
 };
 BOOST_DESCRIBE_STRUCT(Sample, (),
-                      (seq, uptime_s, rps, rps_h1, rps_h1_tls, rps_h2c, rps_h2, requests_total,
-                       p50_us, p90_us, p99_us, connections, connections_tls, connections_h2,
-                       sse_clients, ws_clients, spawned_per_s, injection_queue, blocking_threads,
-                       workers))
+                      (seq, uptime_s, rps, rps_h1, rps_h1_tls, rps_h2c, rps_h2, rps_h3,
+                       requests_total, p50_us, p90_us, p99_us, connections, connections_tls,
+                       connections_h2, connections_h3, sse_clients, ws_clients, spawned_per_s,
+                       injection_queue, blocking_threads, workers))
 
 // The sampler: a singleton provider. main() attaches the runtime and the server once they
 // exist; the pipeline starts with the application (on_module_init) and ends with it.
@@ -103,8 +105,9 @@ class MetricsService {
   MetricsService();
   ~MetricsService();
 
-  // What is sampled (either may stay unset: its numbers read zero).
-  void attach(const strata::Runtime* runtime, const strata::http::Server* server);
+  // What is sampled (any may stay unset: its numbers read zero).
+  void attach(const strata::Runtime* runtime, const strata::http::Server* server,
+              const strata::http::h3::Server* h3 = nullptr);
   Counters& counters() noexcept { return *counters_; }
 
   // Live samples, on the sampler's thread (hot: a subscriber sees the ones after it came).
@@ -124,6 +127,7 @@ class MetricsService {
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
   std::atomic<const strata::Runtime*> runtime_{nullptr};
   std::atomic<const strata::http::Server*> server_{nullptr};
+  std::atomic<const strata::http::h3::Server*> h3_{nullptr};
   strata::Instant started_ = strata::Clock::now();
   std::uint64_t seq_ = 0;
   strata::rx::SyncSubject<Sample> subject_;

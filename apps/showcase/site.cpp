@@ -29,12 +29,18 @@ bool is_page_path(std::string_view path) {
 }  // namespace
 
 Task<http::Response> HttpsRedirect::use(http::Request& req, web::MiddlewareNext next) {
-  if (req.tls || req.version == http::Version::http_2) co_return co_await next.run();
+  if (req.tls || req.version >= http::Version::http_2) co_return co_await next.run();
   std::string_view host = host_without_port(req.headers.get("host").value_or("localhost"));
   if (host.empty()) host = "localhost";
   std::string location = "https://" + std::string(host) + ":" + std::to_string(https_port_);
   location += req.target();
   http::Response r = http::Response::redirect(http::StatusCode::permanent_redirect, location);
+  co_return r;
+}
+
+Task<http::Response> AdvertiseHttp3::use(http::Request& req, web::MiddlewareNext next) {
+  http::Response r = co_await next.run();
+  if (req.tls && !r.headers.get("alt-svc")) (void)r.headers.append("alt-svc", value_);
   co_return r;
 }
 

@@ -27,6 +27,19 @@ class HttpsRedirect : public strata::web::Middleware {
   std::uint16_t https_port_;
 };
 
+// Alt-Svc on responses over TLS: browsers learn that the same port number serves HTTP/3 over
+// UDP and switch to it for later requests (RFC 7838).
+class AdvertiseHttp3 : public strata::web::Middleware {
+ public:
+  explicit AdvertiseHttp3(std::uint16_t port)
+      : value_("h3=\":" + std::to_string(port) + "\"; ma=86400") {}
+  strata::Task<strata::http::Response> use(strata::http::Request& req,
+                                           strata::web::MiddlewareNext next) override;
+
+ private:
+  std::string value_;
+};
+
 class Pages : public strata::web::Middleware {
  public:
   explicit Pages(const std::string& www_root);

@@ -44,7 +44,7 @@ const exited = new Promise((resolve) => app.on('exit', (code, signal) => resolve
 async function main() {
   const listening = await within(15000, 'the app starts', async () => {
     for (;;) {
-      const m = log.match(/listening on ([\d.]+):(\d+) \(https\) and [\d.]+:(\d+) \(http\)/);
+      const m = log.match(/listening on ([\d.]+):(\d+) \(https, h3\) and [\d.]+:(\d+) \(http\)/);
       if (m) return m;
       await sleep(50);
     }
@@ -135,6 +135,28 @@ async function main() {
   check(/1 HTTP\/2/.test(pool), `the outbound client pooled one HTTP/2 connection (${pool.replace(/\s+/g, ' ').trim()})`);
   await page.screenshot({ path: join(outDir, 'outbound.png') });
   check(pageErrors.length === 0, `no script errors in the page (${pageErrors.join('; ')})`);
+
+  // ---- HTTP/3: a browser forced onto QUIC for this origin gets the page and the SSE stream ----
+  const quicBrowser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--enable-quic',
+      `--origin-to-force-quic-on=127.0.0.1:${httpsPort}`,  // localhost may try ::1 first
+      `--ignore-certificate-errors-spki-list=${spki}`],
+  });
+  try {
+    const q = await (await quicBrowser.newContext()).newPage();
+    await q.goto(`https://127.0.0.1:${httpsPort}/`);
+    const qp = await q.textContent('#protocol');
+    check(qp === 'h3', `a browser forced onto QUIC gets the page over HTTP/3 (${qp})`);
+    await q.waitForFunction(() => document.getElementById('live').textContent === 'live', null, { timeout: 10000 });
+    const q1 = Number(await q.textContent('#m-seq'));
+    await q.waitForFunction((s) => Number(document.getElementById('m-seq').textContent) >= s + 1, q1, { timeout: 10000 });
+    check(true, 'SSE samples arrive over HTTP/3');
+    await q.screenshot({ path: join(outDir, 'dashboard-h3.png') });
+  } finally {
+    await quicBrowser.close().catch(() => {});
+  }
 
   // ---- curl and h2load on the same process ----
   const curl = async (...args) => (await run('curl', ['-s', '--max-time', '10', ...args])).stdout;

@@ -64,8 +64,8 @@ function render() {
   $('m-rps').textContent = fmt(s.rps);
   $('m-total').textContent = fmt(s.requests_total) + ' in all';
   $('m-latency').textContent = `${fmt(s.p50_us)} · ${fmt(s.p90_us)} · ${fmt(s.p99_us)}`;
-  $('m-conns').textContent = fmt(s.connections);
-  $('m-conns-sub').textContent = `TLS ${fmt(s.connections_tls)} · HTTP/2 ${fmt(s.connections_h2)}`;
+  $('m-conns').textContent = fmt(s.connections + s.connections_h3);
+  $('m-conns-sub').textContent = `TLS ${fmt(s.connections_tls)} · HTTP/2 ${fmt(s.connections_h2)} · QUIC ${fmt(s.connections_h3)}`;
   $('m-clients').textContent = fmt(s.sse_clients + s.ws_clients);
   $('m-clients-sub').textContent = `SSE ${fmt(s.sse_clients)} · WebSocket ${fmt(s.ws_clients)}`;
   $('m-spawned').textContent = fmt(s.spawned_per_s);
@@ -73,6 +73,7 @@ function render() {
   $('m-seq').textContent = s.seq;
   const col = (f) => samples.map(f);
   drawChart($('chart-rps'), $('legend-rps'), [
+    { label: 'h3', values: col((x) => x.rps_h3) },
     { label: 'h2', values: col((x) => x.rps_h2) },
     { label: 'HTTP/1.1 TLS', values: col((x) => x.rps_h1_tls) },
     { label: 'h2c', values: col((x) => x.rps_h2c) },
