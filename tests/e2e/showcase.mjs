@@ -42,7 +42,7 @@ app.stderr.on('data', (d) => { log += d; });
 const exited = new Promise((resolve) => app.on('exit', (code, signal) => resolve({ code, signal })));
 
 async function main() {
-  const listening = await within(15000, 'the app starts', async () => {
+  const listening = await within(60000, 'the app starts', async () => {
     for (;;) {
       const m = log.match(/listening on ([\d.]+):(\d+) \(https, h3\) and [\d.]+:(\d+) \(http\)/);
       if (m) return m;

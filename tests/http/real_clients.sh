@@ -9,9 +9,9 @@ set -euo pipefail
 server_bin=$1
 workers=${2:-1}
 tmp=$(mktemp -d)
-server_pid=
+. "$(dirname "$0")/../lib/start_server.sh"
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  stop_server
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -22,15 +22,7 @@ check() {  # check NAME EXPECTED ACTUAL
   echo "ok: $1"
 }
 
-"$server_bin" --port 0 --workers "$workers" >"$tmp/server.out" 2>&1 &
-server_pid=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "the server printed no port: $(cat "$tmp/server.out")"
+start_server "$tmp/server.out" "$server_bin" --workers "$workers"
 base="http://127.0.0.1:$port"
 c=(curl -sS --max-time 10)
 

@@ -7,12 +7,11 @@
 set -euo pipefail
 server=$1
 command -v node >/dev/null || { echo "FAIL: node is not installed (scripts/bootstrap)"; exit 1; }
-port=$((20000 + RANDOM % 20000))
-"$server" --port "$port" --workers 1 >/dev/null 2>&1 &
-pid=$!
-script=$(mktemp --suffix=.mjs)
-trap 'kill $pid 2>/dev/null || true; rm -f "$script"' EXIT
-for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+tmp=$(mktemp -d)
+script=$tmp/client.mjs
+. "$(dirname "$0")/../lib/start_server.sh"
+trap 'stop_server; rm -rf "$tmp"' EXIT
+start_server "$tmp/server.out" "$server" --workers 1
 cat > "$script" <<'JS'
 const url = process.argv[2];
 let last = '';

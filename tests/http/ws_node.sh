@@ -14,11 +14,10 @@ if [ ! -d "$dir/node_modules/ws" ]; then
   (cd "$dir" && npm install ws --no-audit --no-fund >/dev/null 2>&1) ||
     { echo "FAIL: npm install ws failed (no registry access?); needed for this interop test"; exit 1; }
 fi
-port=$((20000 + RANDOM % 20000))
-"$server" --port "$port" --workers 1 >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib/start_server.sh"
+trap 'stop_server; rm -rf "$tmp"' EXIT
+start_server "$tmp/server.out" "$server" --workers 1
 cat > "$dir/client.js" <<'JS'
 const WebSocket = require('ws');
 const [port, deflate] = [process.argv[2], process.argv[3] === '1'];
