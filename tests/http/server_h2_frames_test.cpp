@@ -96,7 +96,7 @@ TEST(HttpServerH2Frames, GracefulDrainFinishesInFlightStreamsAndIgnoresNewOnes) 
 }
 
 TEST(HttpServerH2Frames, ConformanceRfc9113AndRfc7541) {
-  run_multi(frames("conformance", 87), 2, 300s);
+  run_multi(frames("conformance", 89), 2, 300s);
 }
 
 }  // namespace

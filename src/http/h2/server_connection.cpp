@@ -19,10 +19,12 @@ namespace {
 // Input is read here and handed to nghttp2 at once (it keeps partial frames itself).
 thread_local std::array<std::uint8_t, 16 * 1024> t_input;
 
-// Follows frame boundaries over the input, ahead of nghttp2, for the rules it skips: with RFC
-// 7540 priorities off it ignores PRIORITY payloads, but a stream depending on itself is still
-// an error (RFC 9113 §5.3.1); and it ignores DATA on streams it has forgotten, where DATA on a
-// stream the client closed is STREAM_CLOSED (§6.1). A few compares per frame.
+// Follows frame boundaries over the input, in step with nghttp2, for the rules it skips: with
+// RFC 7540 priorities off it ignores PRIORITY payloads, but a stream depending on itself is
+// still an error (RFC 9113 §5.3.1); and it ignores DATA on streams it has forgotten, where DATA
+// on a stream the client closed is STREAM_CLOSED (§6.1). The input is handed to nghttp2 up to
+// each DATA frame header, so the check sees every frame before it (a RST_STREAM in the same
+// read). A few compares per frame.
 struct FrameScan {
   std::size_t skip = client_preface.size();  // bytes until the next frame header
   std::uint8_t head[9] = {};
@@ -30,30 +32,38 @@ struct FrameScan {
   std::uint8_t dep[4] = {};
   std::uint8_t dep_len = 0;
   bool in_priority = false;
-  std::uint32_t stream = 0;
+  std::uint32_t stream = 0;  // of the last frame header
 
-  // Calls on_data(stream) at each DATA frame header; returns the first nonzero code it or a
-  // self-dependent PRIORITY (PROTOCOL_ERROR) gives, else 0.
-  template <class F>
-  std::uint32_t scan(const std::uint8_t* p, std::size_t n, F&& on_data) {
-    while (n > 0) {
+  struct Step {
+    std::size_t used = 0;     // bytes scanned
+    bool data = false;        // the scan stopped after a DATA frame header (on `stream`)
+    std::uint32_t error = 0;  // a self-dependent PRIORITY: PROTOCOL_ERROR
+  };
+
+  // Scans up to the end of the next DATA frame header, or all of the input.
+  Step scan(const std::uint8_t* p, std::size_t n) {
+    Step step;
+    while (step.used < n) {
       if (skip > 0) {
-        const std::size_t k = std::min(skip, n);
-        for (std::size_t i = 0; in_priority && i < k && dep_len < 4; ++i) dep[dep_len++] = p[i];
+        const std::size_t k = std::min(skip, n - step.used);
+        for (std::size_t i = 0; in_priority && i < k && dep_len < 4; ++i) {
+          dep[dep_len++] = p[step.used + i];
+        }
         if (in_priority && dep_len == 4) {
           in_priority = false;
           const std::uint32_t d = (std::uint32_t(dep[0] & 0x7f) << 24) |
                                   (std::uint32_t(dep[1]) << 16) | (std::uint32_t(dep[2]) << 8) |
                                   dep[3];
-          if (d == stream && stream != 0) return NGHTTP2_PROTOCOL_ERROR;
+          if (d == stream && stream != 0) {
+            step.error = NGHTTP2_PROTOCOL_ERROR;
+            return step;
+          }
         }
         skip -= k;
-        p += k;
-        n -= k;
+        step.used += k;
         continue;
       }
-      head[head_len++] = *p++;
-      --n;
+      head[head_len++] = p[step.used++];
       if (head_len < 9) continue;
       head_len = 0;
       skip = (std::size_t(head[0]) << 16) | (std::size_t(head[1]) << 8) | head[2];
@@ -62,10 +72,11 @@ struct FrameScan {
       in_priority = head[3] == NGHTTP2_PRIORITY && skip == 5;
       dep_len = 0;
       if (head[3] == NGHTTP2_DATA) {
-        if (const std::uint32_t code = on_data(stream)) return code;
+        step.data = true;
+        return step;
       }
     }
-    return 0;
+    return step;
   }
 };
 
@@ -174,18 +185,34 @@ struct ServerConnection::Impl {
   std::uint32_t fatal_code = NGHTTP2_INTERNAL_ERROR;
   FrameScan frame_scan;
 
-  // Checks input ahead of nghttp2 (FrameScan); a violation ends the session with its GOAWAY.
-  bool scan_input(const std::uint8_t* p, std::size_t n) {
-    const std::uint32_t code = frame_scan.scan(p, n, [this](std::uint32_t id) -> std::uint32_t {
-      const auto sid = static_cast<std::int32_t>(id);
-      if (!(sid & 1) || sid > max_client_stream || find(sid)) return 0;
-      return closed_state(sid) == 1 ? NGHTTP2_STREAM_CLOSED : 0;
-    });
-    if (code == 0) return true;
-    count(ctx.bad_requests);
-    nghttp2_session_terminate_session(session, code);
-    closed = true;
-    return false;
+  // Hands input to nghttp2, checked by FrameScan on the way; a violation or a fatal nghttp2
+  // error ends the session with its GOAWAY. (A self-dependent PRIORITY ends the connection
+  // rather than its stream, which may be idle: §5.4.2 allows it.)
+  void receive(const std::uint8_t* p, std::size_t n) {
+    while (n > 0 && !closed) {
+      const FrameScan::Step step = frame_scan.scan(p, n);
+      std::uint32_t code = step.error;
+      if (code == 0 && step.used > 0) {
+        const ssize_t rv = nghttp2_session_mem_recv(session, p, step.used);
+        if (rv < 0) {
+          fatal(static_cast<int>(rv));
+          return;
+        }
+        p += step.used;
+        n -= step.used;
+        if (step.data) code = check_data(static_cast<std::int32_t>(frame_scan.stream));
+      }
+      if (code != 0) {
+        count(ctx.bad_requests);
+        nghttp2_session_terminate_session(session, code);
+        closed = true;
+      }
+    }
+  }
+  // DATA on a client stream nghttp2 no longer tracks: STREAM_CLOSED if the client closed it.
+  std::uint32_t check_data(std::int32_t sid) {
+    if (!(sid & 1) || sid > max_client_stream || find(sid)) return 0;
+    return closed_state(sid) == 1 ? NGHTTP2_STREAM_CLOSED : 0;
   }
 
   // Ends the session from inside a callback: GOAWAY(code), no more input processed.
@@ -602,10 +629,7 @@ bool ServerConnection::Impl::start_upgraded() {
   streams.push_back(std::move(s));
   start_handler(*streams.back());
   const auto* rest = reinterpret_cast<const std::uint8_t*>(up->rest.data());
-  if (!up->rest.empty() && scan_input(rest, up->rest.size())) {
-    const ssize_t rv = nghttp2_session_mem_recv(session, rest, up->rest.size());
-    if (rv < 0) fatal(static_cast<int>(rv));
-  }
+  receive(rest, up->rest.size());
   return true;
 }
 
@@ -861,12 +885,7 @@ Poll<void> ServerConnection::poll_serve(Context& cx, const IoRef& io) {
         if (!r.value() || *r.value() == 0) return ready;  // the peer is gone: nothing to answer
         progress = true;
         c.input_seen = true;
-        // (A self-dependent PRIORITY ends the connection rather than its stream, which may be
-        // idle: §5.4.2 allows it.)
-        if (c.scan_input(t_input.data(), *r.value())) {
-          const ssize_t rv = nghttp2_session_mem_recv(c.session, t_input.data(), *r.value());
-          if (rv < 0) c.fatal(static_cast<int>(rv));
-        }
+        c.receive(t_input.data(), *r.value());
       }
     }
 

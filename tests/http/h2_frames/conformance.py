@@ -148,6 +148,12 @@ def data_on_closed_stream(port, pid):
 
 
 CASES.append(data_on_closed_stream)
+# The same with the client's own RST_STREAM and the DATA after it in one write (h2spec 5.1/8):
+# the check must see the reset that precedes the DATA in the same read.
+stream_error("data_after_client_rst_stream_in_one_write", STREAM_CLOSED,
+             lambda c: [post(c), rst(1, CANCEL), data(1, b"test", True)])
+stream_error("headers_after_client_rst_stream_in_one_write", STREAM_CLOSED,
+             lambda c: [post(c), rst(1, CANCEL), frame(HEADERS, HES, 1, c.block(PSEUDO))])
 
 # §5.3.1 A stream cannot depend on itself.
 stream_error("headers_depending_on_itself", PROTOCOL_ERROR,
