@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../received_body.hpp"
+#include "../stream_handler.hpp"
 #include "strata/http/date.hpp"
 
 namespace strata::http::h2 {
@@ -741,22 +742,10 @@ bool ServerConnection::Impl::poll_handlers() {
   for (std::size_t i = 0; i < streams.size(); ++i) {
     Stream& s = *streams[i];
     if (!s.handler) continue;
-    bool failed = false;
-    std::optional<Response> done;
-    try {
-      Poll<Response> p = s.handler->poll(*cx);
-      if (p.is_ready()) done.emplace(p.take());
-    } catch (...) {
-      failed = true;
-    }
-    if (!done && !failed) continue;
-    s.handler.reset();
+    std::optional<Response> done = detail::poll_stream_handler(s.handler, *cx);
+    if (!done) continue;
     count(ctx.requests);
     progress = true;
-    if (failed || done->status == StatusCode::switching_protocols) {
-      submit_error(s, StatusCode::internal_server_error);  // no protocol switch over HTTP/2
-      continue;
-    }
     s.resp = std::move(*done);
     submit_response(s);
     // A response that ends the exchange before the request body: drop the rest of the upload.

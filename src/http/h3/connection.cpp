@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "../received_body.hpp"
+#include "../stream_handler.hpp"
 #include "strata/http/date.hpp"
 
 namespace strata::http::h3::detail {
@@ -579,23 +580,11 @@ bool Connection::poll_handlers() {
   for (std::size_t i = 0; i < streams.size(); ++i) {
     Stream& s = *streams[i];
     if (!s.handler) continue;
-    bool failed = false;
-    std::optional<Response> done;
-    try {
-      Poll<Response> p = s.handler->poll(*cx);
-      if (p.is_ready()) done.emplace(p.take());
-    } catch (...) {
-      failed = true;
-    }
-    if (!done && !failed) continue;
-    s.handler.reset();
+    std::optional<Response> done = http::detail::poll_stream_handler(s.handler, *cx);
+    if (!done) continue;
     shared.requests.fetch_add(1, std::memory_order_relaxed);
     progress = true;
-    if (failed || done->status == StatusCode::switching_protocols) {
-      s.resp = Response::error(StatusCode::internal_server_error);
-    } else {
-      s.resp = std::move(*done);
-    }
+    s.resp = std::move(*done);
     submit_response(s);
     if (!s.in.finished()) {  // answered before the whole upload: stop it (RFC 9114 §4.1)
       if (const std::size_t unread = s.in.drop()) {
