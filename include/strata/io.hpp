@@ -10,6 +10,7 @@
 #include "strata/io/buffer_view.hpp"
 #include "strata/io/copy.hpp"
 #include "strata/io/duplex.hpp"
+#include "strata/io/dyn_stream.hpp"
 #include "strata/io/evented_fd.hpp"
 #include "strata/io/ext.hpp"
 #include "strata/io/poll_fn.hpp"

@@ -1,9 +1,11 @@
 // io::duplex: in-memory connected streams with backpressure, half-close and drop semantics.
 #include "strata/io/duplex.hpp"
+#include "strata/io/dyn_stream.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "io_test_util.hpp"
@@ -128,6 +130,28 @@ Task<void> vectored_writes_take_as_much_as_fits() {
 }
 STRATA_TEST_ALL_FLAVOURS(Duplex, vectored_writes_take_as_much_as_fits) {
   run(vectored_writes_take_as_much_as_fits());
+}
+
+// io::DynStream over a duplex end, owned and borrowed: the bytes, the half-close and the end of
+// stream pass through the virtual calls unchanged.
+Task<void> a_dyn_stream_forwards_to_the_stream_it_owns_or_borrows() {
+  auto [a, b] = io::duplex(16);
+  std::unique_ptr<io::DynStream> owned = io::make_dyn_stream(std::move(a));
+  io::DynStreamFor<io::DuplexStream&> borrowed(b);
+  io::DynStream& other = borrowed;
+  CO_ASSERT_OK(co_await io::write_all(*owned, io::as_bytes("through")));
+  CO_ASSERT_OK(co_await io::flush(*owned));
+  CO_ASSERT_OK(co_await io::shutdown(*owned));
+  std::string got;
+  CO_ASSERT_OK(co_await io::read_to_end(other, got));
+  EXPECT_EQ(got, "through");
+  CO_ASSERT_OK(co_await io::write_all(other, io::as_bytes("back")));
+  std::array<std::byte, 4> back{};
+  CO_ASSERT_OK(co_await io::read_exact(*owned, back));
+  EXPECT_EQ(to_string(back), "back");
+}
+STRATA_TEST_ALL_FLAVOURS(Duplex, a_dyn_stream_forwards_to_the_stream_it_owns_or_borrows) {
+  run(a_dyn_stream_forwards_to_the_stream_it_owns_or_borrows());
 }
 
 }  // namespace

@@ -27,45 +27,15 @@
 
 #include "strata/io/async_io.hpp"
 #include "strata/io/buffer.hpp"
+#include "strata/io/dyn_stream.hpp"
 #include "strata/rt/task.hpp"
 
 namespace strata::http {
 
-namespace detail {
-// The transport under an upgraded connection, type-erased (one virtual call per I/O).
-class UpgradeTransport {
- public:
-  virtual Poll<Result<std::size_t>> poll_read(Context& cx, io::MutableBuffer buf) = 0;
-  virtual Poll<Result<std::size_t>> poll_write(Context& cx, io::ConstBuffer buf) = 0;
-  virtual Poll<Result<void>> poll_flush(Context& cx) = 0;
-  virtual Poll<Result<void>> poll_shutdown(Context& cx) = 0;
-
- protected:
-  ~UpgradeTransport() = default;
-};
-
-template <class S>
-class UpgradeTransportFor final : public UpgradeTransport {
- public:
-  explicit UpgradeTransportFor(S& s) noexcept : s_(s) {}
-  Poll<Result<std::size_t>> poll_read(Context& cx, io::MutableBuffer buf) override {
-    return s_.poll_read(cx, buf);
-  }
-  Poll<Result<std::size_t>> poll_write(Context& cx, io::ConstBuffer buf) override {
-    return s_.poll_write(cx, buf);
-  }
-  Poll<Result<void>> poll_flush(Context& cx) override { return s_.poll_flush(cx); }
-  Poll<Result<void>> poll_shutdown(Context& cx) override { return s_.poll_shutdown(cx); }
-
- private:
-  S& s_;
-};
-}  // namespace detail
-
 class Upgraded {
  public:
   // `leftover`: bytes already read past the request head (served before the transport's).
-  Upgraded(detail::UpgradeTransport& t, io::Buffer leftover, std::size_t pos) noexcept
+  Upgraded(io::DynStream& t, io::Buffer leftover, std::size_t pos) noexcept
       : t_(t), leftover_(std::move(leftover)), pos_(pos) {}
 
   Poll<Result<std::size_t>> poll_read(Context& cx, io::MutableBuffer buf) {
@@ -85,7 +55,7 @@ class Upgraded {
   Poll<Result<void>> poll_shutdown(Context& cx) { return t_.poll_shutdown(cx); }
 
  private:
-  detail::UpgradeTransport& t_;
+  io::DynStream& t_;
   io::Buffer leftover_;
   std::size_t pos_ = 0;
 };

@@ -73,7 +73,7 @@ Response refuse(StatusCode status) {
 
 Task<void> run_session(Upgraded& io, Session session, Options options, std::string protocol,
                        DeflateParams deflate, const std::atomic<bool>* draining) {
-  WebSocket ws(detail::make_transport(io), Role::server, options, std::move(protocol), deflate);
+  WebSocket ws(io::make_dyn_stream(io), Role::server, options, std::move(protocol), deflate);
   ws.close_on_drain(draining);
   co_await session(ws);
   (void)co_await ws.close();
@@ -150,7 +150,7 @@ namespace detail {
 
 namespace {
 
-Task<Result<WebSocket>> handshake(std::unique_ptr<Transport> t, std::string host,
+Task<Result<WebSocket>> handshake(std::unique_ptr<io::DynStream> t, std::string host,
                                   std::string target, ClientOptions opts) {
   unsigned char raw[16];
   RAND_bytes(raw, sizeof raw);
@@ -239,7 +239,7 @@ Task<Result<WebSocket>> handshake(std::unique_ptr<Transport> t, std::string host
 
 }  // namespace
 
-Task<Result<WebSocket>> client_handshake(std::unique_ptr<Transport> t, std::string host,
+Task<Result<WebSocket>> client_handshake(std::unique_ptr<io::DynStream> t, std::string host,
                                          std::string target, ClientOptions opts) {
   const Duration d = opts.handshake_timeout;
   Result<Result<WebSocket>> r = co_await timeout(

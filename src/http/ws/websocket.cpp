@@ -44,7 +44,7 @@ struct Writer {
 };
 
 struct Core {
-  Core(std::unique_ptr<Transport> t, Role r, Options o, std::string proto, DeflateParams d,
+  Core(std::unique_ptr<io::DynStream> t, Role r, Options o, std::string proto, DeflateParams d,
        io::Buffer leftover)
       : io(std::move(t)),
         role(r),
@@ -64,7 +64,7 @@ struct Core {
     }
   }
 
-  std::unique_ptr<Transport> io;
+  std::unique_ptr<io::DynStream> io;
   Role role;
   Options opt;
   std::string subprotocol;
@@ -445,7 +445,7 @@ Task<Result<Chunk>> receive_chunk_impl(Core& c) {
 
 using detail::Core;
 
-WebSocket::WebSocket(std::unique_ptr<detail::Transport> transport, Role role, Options options,
+WebSocket::WebSocket(std::unique_ptr<io::DynStream> transport, Role role, Options options,
                      std::string subprotocol, DeflateParams deflate, io::Buffer leftover)
     : core_(std::make_unique<Core>(std::move(transport), role, options, std::move(subprotocol),
                                    deflate, std::move(leftover))) {}

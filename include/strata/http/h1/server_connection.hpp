@@ -747,7 +747,7 @@ class ServerConnection {
     end_request();
     bool ok = co_await flush();
     if (!ok) co_return false;
-    http::detail::UpgradeTransportFor<S> transport(io_);
+    io::DynStreamFor<S&> transport(io_);
     Upgraded upgraded(transport, std::move(rbuf_), rpos_);
     rpos_ = 0;
     scratch_.reset();

@@ -41,7 +41,7 @@ struct ClientOptions {
 [[nodiscard]] Task<Result<WebSocket>> connect(std::string url);
 
 namespace detail {
-Task<Result<WebSocket>> client_handshake(std::unique_ptr<Transport> t, std::string host,
+Task<Result<WebSocket>> client_handshake(std::unique_ptr<io::DynStream> t, std::string host,
                                          std::string target, ClientOptions opts);
 }  // namespace detail
 
@@ -52,7 +52,7 @@ requires io::AsyncRead<S> && io::AsyncWrite<S> Task<Result<WebSocket>> connect(S
                                                                                std::string host,
                                                                                std::string target,
                                                                                ClientOptions opts) {
-  return detail::client_handshake(detail::make_transport(std::move(stream)), std::move(host),
+  return detail::client_handshake(io::make_dyn_stream(std::move(stream)), std::move(host),
                                   std::move(target), std::move(opts));
 }
 

@@ -51,9 +51,9 @@
 #include <string_view>
 
 #include "strata/http/ws/deflate.hpp"
-#include "strata/http/ws/detail/transport.hpp"
 #include "strata/http/ws/frame.hpp"
 #include "strata/io/buffer.hpp"
+#include "strata/io/dyn_stream.hpp"
 #include "strata/rt/task.hpp"
 #include "strata/rt/time.hpp"
 
@@ -112,7 +112,7 @@ class WebSocket {
  public:
   // A connection over `transport` whose handshake is done; `leftover` holds bytes already read
   // past the handshake. Made by ws::accept and ws::connect.
-  WebSocket(std::unique_ptr<detail::Transport> transport, Role role, Options options,
+  WebSocket(std::unique_ptr<io::DynStream> transport, Role role, Options options,
             std::string subprotocol, DeflateParams deflate, io::Buffer leftover = {});
   WebSocket(WebSocket&&) noexcept;
   WebSocket& operator=(WebSocket&&) noexcept;
