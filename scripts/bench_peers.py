@@ -67,8 +67,12 @@ def wait_port(port, proc, limit=20):
 def start(name, tmp, port, *, tls=None, cpus="0", cgroup=None, strata=STRATA):
     """Starts `name` (strata, nginx or h2o) with GET /plaintext on 127.0.0.1:port: over TLS when
     tls = (cert, key), else plaintext with h2c by prior knowledge. `cgroup`: a cgroup v1 folder
-    the server enters before exec (all its children with it). Returns the Popen."""
+    the server enters before exec (all its children with it). NAME=PATH names another build of
+    strata-bench-server (to compare two builds in one run). Returns the Popen."""
     tmp = Path(tmp)
+    if "=" in name:
+        name, strata = name.split("=", 1)
+        name = "strata"
     if name == "strata":
         argv = [str(strata), "--workers", "1"]
         if tls:
