@@ -25,6 +25,17 @@ decltype(auto) call_indexed(F& f, const T& v, std::size_t i) {
   }
 }
 
+// Calls f(v, index++) or f(v): the index counts only for functions that take it.
+template <class F, class T>
+decltype(auto) call_counted(F& f, const T& v, std::size_t& index) {
+  if constexpr (std::is_invocable_v<F&, const T&, std::size_t>) {
+    return f(v, index++);
+  } else {
+    (void)index;
+    return f(v);
+  }
+}
+
 template <class F, class T>
 using ProjectedValue = typename std::decay_t<decltype(call_indexed(
     std::declval<F&>(), std::declval<const T&>(), 0))>::value_type;

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "strata/rx/detail/operator_support.hpp"
+#include "strata/rx/fused.hpp"
 #include "strata/rx/observable.hpp"
 
 namespace strata::rx {
@@ -31,35 +32,120 @@ class EmptyError : public std::runtime_error {
   EmptyError() : std::runtime_error("no elements in sequence") {}
 };
 
+namespace detail {
+
+template <class F>
+struct FilterOp {
+  F pred;
+  template <class In>
+  using out = In;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    F pred;
+    std::size_t index = 0;
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] {
+        if (call_counted(pred, v, index)) this->down.next(v);
+      });
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, pred};
+  }
+};
+
+struct TakeOp {
+  std::size_t count;
+  template <class In>
+  using out = In;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    std::size_t count;
+    std::size_t seen = 0;
+    // take(0) completes at once and never subscribes to the source (RxJS: EMPTY).
+    bool start() {
+      if (!this->down.start()) return false;
+      if (count > 0) return true;
+      this->complete();
+      return false;
+    }
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] {
+        if (++seen <= count) {
+          this->down.next(v);
+          if (count <= seen) this->down.complete();
+        }
+      });
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, count};
+  }
+};
+
+template <class F>
+struct TakeWhileOp {
+  F pred;
+  bool inclusive;
+  template <class In>
+  using out = In;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    F pred;
+    bool inclusive;
+    std::size_t index = 0;
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] {
+        bool keep = call_counted(pred, v, index);
+        if (keep || inclusive) this->down.next(v);
+        if (!keep) this->down.complete();
+      });
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, pred, inclusive};
+  }
+};
+
+struct DistinctUntilChangedOp {
+  template <class In>
+  using out = In;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    std::optional<In> prev;
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] {
+        if (!prev || !(*prev == v)) {
+          prev = v;
+          this->down.next(v);
+        }
+      });
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, std::nullopt};
+  }
+};
+
+}  // namespace detail
+
+// The values pred(value[, index]) accepts. Fused (strata/rx/fused.hpp).
 template <class F>
 auto filter(F pred) {
-  return make_operator([pred]<class T>(const Observable<T>& source) {
-    return Observable<T>([source, pred](const Subscriber<T>& s) {
-      auto index = std::make_shared<std::size_t>(0);
-      OperatorCallbacks<T, T> cb;
-      cb.next = [s, pred, index](const T& v) mutable {
-        if (detail::call_indexed(pred, v, (*index)++)) s.next(v);
-      };
-      source.subscribe(operator_subscriber<T, T>(s, std::move(cb)));
-    });
-  });
+  return make_fused_operator(detail::FilterOp<F>{std::move(pred)});
 }
 
+// The first `count` values, then completes (unsubscribing the source). Fused.
 inline auto take(std::size_t count) {
-  return make_operator([count]<class T>(const Observable<T>& source) {
-    if (count == 0) return empty<T>();
-    return Observable<T>([source, count](const Subscriber<T>& s) {
-      auto seen = std::make_shared<std::size_t>(0);
-      OperatorCallbacks<T, T> cb;
-      cb.next = [s, seen, count](const T& v) {
-        if (++*seen <= count) {
-          s.next(v);
-          if (count <= *seen) s.complete();
-        }
-      };
-      source.subscribe(operator_subscriber<T, T>(s, std::move(cb)));
-    });
-  });
+  return make_fused_operator(detail::TakeOp{count});
 }
 
 inline auto skip(std::size_t count) {
@@ -67,20 +153,10 @@ inline auto skip(std::size_t count) {
 }
 
 // Values while pred holds; completes at the first that fails (emitting it too if inclusive).
+// Fused.
 template <class F>
 auto take_while(F pred, bool inclusive = false) {
-  return make_operator([pred, inclusive]<class T>(const Observable<T>& source) {
-    return Observable<T>([source, pred, inclusive](const Subscriber<T>& s) {
-      auto index = std::make_shared<std::size_t>(0);
-      OperatorCallbacks<T, T> cb;
-      cb.next = [s, pred, index, inclusive](const T& v) mutable {
-        bool keep = detail::call_indexed(pred, v, (*index)++);
-        if (keep || inclusive) s.next(v);
-        if (!keep) s.complete();
-      };
-      source.subscribe(operator_subscriber<T, T>(s, std::move(cb)));
-    });
-  });
+  return make_fused_operator(detail::TakeWhileOp<F>{std::move(pred), inclusive});
 }
 
 // Mirrors the source until `notifier` emits, then completes.
@@ -139,21 +215,9 @@ inline auto last() {
   });
 }
 
-// Drops a value equal (==) to the previous one passed on.
+// Drops a value equal (==) to the previous one passed on. Fused.
 inline auto distinct_until_changed() {
-  return make_operator([]<class T>(const Observable<T>& source) {
-    return Observable<T>([source](const Subscriber<T>& s) {
-      auto prev = std::make_shared<std::optional<T>>();
-      OperatorCallbacks<T, T> cb;
-      cb.next = [s, prev](const T& v) {
-        if (!*prev || !(**prev == v)) {
-          *prev = v;
-          s.next(v);
-        }
-      };
-      source.subscribe(operator_subscriber<T, T>(s, std::move(cb)));
-    });
-  });
+  return make_fused_operator(detail::DistinctUntilChangedOp{});
 }
 
 }  // namespace strata::rx

@@ -25,24 +25,40 @@
 #include <vector>
 
 #include "strata/rx/detail/operator_support.hpp"
+#include "strata/rx/fused.hpp"
 #include "strata/rx/observable.hpp"
 
 namespace strata::rx {
 
+namespace detail {
+
+template <class F>
+struct MapOp {
+  F f;
+  template <class In>
+  using out =
+      std::decay_t<decltype(call_indexed(std::declval<F&>(), std::declval<const In&>(), 0))>;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    F f;
+    std::size_t index = 0;
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] { this->down.next(call_counted(f, v, index)); });
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, f};
+  }
+};
+
+}  // namespace detail
+
+// Each value through f(value[, index]). Fused (strata/rx/fused.hpp).
 template <class F>
 auto map(F f) {
-  return make_operator([f]<class T>(const Observable<T>& source) {
-    using U = std::decay_t<decltype(detail::call_indexed(std::declval<F&>(),
-                                                         std::declval<const T&>(), 0))>;
-    return Observable<U>([source, f](const Subscriber<U>& s) {
-      auto index = std::make_shared<std::size_t>(0);
-      OperatorCallbacks<T, U> cb;
-      cb.next = [s, f, index](const T& v) mutable {
-        s.next(detail::call_indexed(f, v, (*index)++));
-      };
-      source.subscribe(operator_subscriber<T, U>(s, std::move(cb)));
-    });
-  });
+  return make_fused_operator(detail::MapOp<F>{std::move(f)});
 }
 
 namespace detail {
@@ -56,46 +72,77 @@ Notifier as_notifier(const Observable<N>& o) {
 
 }  // namespace detail
 
-// Calls the callbacks on each event and passes it on unchanged.
+namespace detail {
+
+template <class N, class E, class C>
+struct TapOp {
+  N on_next;
+  E on_error;
+  C on_complete;
+  template <class In>
+  using out = In;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    N on_next;
+    E on_error;
+    C on_complete;
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] {
+        on_next(v);
+        this->down.next(v);
+      });
+    }
+    void error(std::exception_ptr e) {
+      if (this->closed()) return;
+      this->stopped = true;
+      try {
+        if constexpr (!std::is_null_pointer_v<E>) on_error(e);
+        this->down.error(e);
+      } catch (...) {
+        this->down.error(std::current_exception());
+      }
+    }
+    void complete() {
+      if (this->closed()) return;
+      this->stopped = true;
+      try {
+        if constexpr (!std::is_null_pointer_v<C>) on_complete();
+        this->down.complete();
+      } catch (...) {
+        this->down.error(std::current_exception());
+      }
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, on_next, on_error, on_complete};
+  }
+};
+
+}  // namespace detail
+
+// Calls the callbacks on each event and passes it on unchanged. Fused.
 template <class N, class E = std::nullptr_t, class C = std::nullptr_t>
 auto tap(N on_next, E on_error = nullptr, C on_complete = nullptr) {
-  return make_operator([=]<class T>(const Observable<T>& source) {
-    return Observable<T>([=](const Subscriber<T>& s) {
-      OperatorCallbacks<T, T> cb;
-      cb.next = [s, on_next](const T& v) mutable {
-        on_next(v);
-        s.next(v);
-      };
-      cb.error = [s, on_error](std::exception_ptr e) mutable {
-        (void)on_error;  // unused when E is nullptr_t (clang's -Wunused-lambda-capture)
-        if constexpr (!std::is_null_pointer_v<E>) on_error(e);
-        s.error(e);
-      };
-      cb.complete = [s, on_complete]() mutable {
-        (void)on_complete;
-        if constexpr (!std::is_null_pointer_v<C>) on_complete();
-        s.complete();
-      };
-      source.subscribe(operator_subscriber<T, T>(s, std::move(cb)));
-    });
-  });
+  return make_fused_operator(
+      detail::TapOp<N, E, C>{std::move(on_next), std::move(on_error), std::move(on_complete)});
 }
 
 namespace detail {
 
-// RxJS's scanInternals: with or without a seed; emits on each value (scan) or once at the end
-// (reduce; nothing when the source was empty and there is no seed).
+// RxJS's scanInternals for reduce: with or without a seed, emits once at the end (nothing when
+// the source was empty and there is no seed).
 template <class A, class T, class F>
-Observable<A> scan_internals(const Observable<T>& source, F f, std::optional<A> seed,
-                             bool on_next) {
-  return Observable<A>([source, f, seed, on_next](const Subscriber<A>& s) {
+Observable<A> reduce_internals(const Observable<T>& source, F f, std::optional<A> seed) {
+  return Observable<A>([source, f, seed](const Subscriber<A>& s) {
     struct St {
       std::optional<A> state;
       std::size_t index = 0;
     };
     auto st = std::make_shared<St>(St{seed, 0});
     OperatorCallbacks<T, A> cb;
-    cb.next = [s, f, st, on_next](const T& v) mutable {
+    cb.next = [f, st](const T& v) mutable {
       std::size_t i = st->index++;
       if (st->state) {
         if constexpr (std::is_invocable_v<F&, const A&, const T&, std::size_t>) {
@@ -106,45 +153,88 @@ Observable<A> scan_internals(const Observable<T>& source, F f, std::optional<A> 
       } else {
         if constexpr (std::is_constructible_v<A, const T&>) st->state = A(v);
       }
-      if (on_next) s.next(*st->state);
     };
-    if (!on_next) {
-      cb.complete = [s, st] {
-        if (st->state) s.next(*st->state);
-        s.complete();
-      };
-    }
+    cb.complete = [s, st] {
+      if (st->state) s.next(*st->state);
+      s.complete();
+    };
     source.subscribe(operator_subscriber<T, A>(s, std::move(cb)));
   });
 }
 
 }  // namespace detail
 
+namespace detail {
+
+// scan's stage: A is the accumulation's type (the seed's, or the value's without a seed).
+template <class F, class A>
+struct ScanOp {
+  F f;
+  std::optional<A> seed;
+  template <class In>
+  using out = A;
+  template <class In, class Down>
+  struct Stage : StageBase<Down> {
+    F f;
+    std::optional<A> state;
+    std::size_t index = 0;
+    void next(const In& v) {
+      if (this->stopped) return;
+      this->guarded([&] {
+        std::size_t i = index++;
+        if (state) {
+          if constexpr (std::is_invocable_v<F&, const A&, const In&, std::size_t>) {
+            state = f(*state, v, i);
+          } else {
+            state = f(*state, v);
+          }
+        } else {
+          if constexpr (std::is_constructible_v<A, const In&>) state = A(v);
+        }
+        this->down.next(*state);
+      });
+    }
+  };
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return Stage<In, Down>{{std::move(down)}, f, seed};
+  }
+};
+// scan without a seed: the accumulation has the value's type.
+template <class F>
+struct ScanFirstOp {
+  F f;
+  template <class In>
+  using out = In;
+  template <class In, class Down>
+  auto stage(Down down) const {
+    return typename ScanOp<F, In>::template Stage<In, Down>{{std::move(down)}, f, std::nullopt};
+  }
+};
+
+}  // namespace detail
+
 // Accumulates with f(acc, value[, index]); emits every accumulation. Without a seed the first
-// value is the first accumulation.
+// value is the first accumulation. Fused.
 template <class F, class A>
 auto scan(F f, A seed) {
-  return make_operator([f, seed]<class T>(const Observable<T>& source) {
-    return detail::scan_internals<A>(source, f, std::optional<A>(seed), true);
-  });
+  return make_fused_operator(detail::ScanOp<F, A>{std::move(f), std::optional<A>(std::move(seed))});
 }
 template <class F>
 auto scan(F f) {
-  return make_operator([f]<class T>(const Observable<T>& source) {
-    return detail::scan_internals<T>(source, f, std::nullopt, true);
-  });
+  return make_fused_operator(detail::ScanFirstOp<F>{std::move(f)});
 }
 // scan that emits only the final accumulation, at completion.
 template <class F, class A>
 auto reduce(F f, A seed) {
   return make_operator([f, seed]<class T>(const Observable<T>& source) {
-    return detail::scan_internals<A>(source, f, std::optional<A>(seed), false);
+    return detail::reduce_internals<A>(source, f, std::optional<A>(seed));
   });
 }
 template <class F>
 auto reduce(F f) {
   return make_operator([f]<class T>(const Observable<T>& source) {
-    return detail::scan_internals<T>(source, f, std::nullopt, false);
+    return detail::reduce_internals<T>(source, f, std::nullopt);
   });
 }
 
