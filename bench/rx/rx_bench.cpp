@@ -4,6 +4,8 @@
 //   distinct_until_changed, from a synchronous source of 100,000 ints.
 // - rx_pipeline/callbacks: the same five steps as hand-written nested callbacks (RxCpp-style
 //   inlined lambdas, no subscriptions): the lower bound.
+// - rx_pipeline/callbacks_erased: those callbacks behind one std::function call per value, the
+//   one type-erased call a source Observable makes per value into a fused chain.
 // - promise_then_chain/1000: a pending Promise<int>, 1000 then(x + 1) attached, resolved, the
 //   microtask queue drained; the time is per chain.
 // Each reports allocations per event (or per then) from a counting operator new.
@@ -11,6 +13,9 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <functional>
+#include <type_traits>
+#include <utility>
 
 #include "strata/rt/microtask.hpp"
 #include "strata/rx.hpp"
@@ -83,14 +88,20 @@ auto distinct(Next next) {
   };
 }
 
+// Erased = false: the chain inlined into the loop. Erased = true: the same chain behind one
+// type-erased call per value, as a source Observable's Subscriber calls its observer: the floor
+// for a pipeline whose source is an Observable<T>.
+template <bool Erased>
 void rx_pipeline_callbacks(benchmark::State& state) {
   long sink = 0;
   std::size_t allocs = 0;
   for (auto _ : state) {
     std::size_t before = static_cast<std::size_t>(allocations.load(std::memory_order_relaxed));
     bool done = false;
-    auto chain =
+    auto inlined =
         map2(filter3(scan_sum(take_n(distinct([&sink](long v) { sink += v; }), events, done))));
+    using Chain = std::conditional_t<Erased, std::function<void(const long&)>, decltype(inlined)>;
+    Chain chain = std::move(inlined);
     for (long i = 0; i < events && !done; ++i) chain(i);
     allocs += static_cast<std::size_t>(allocations.load(std::memory_order_relaxed)) - before;
   }
@@ -99,7 +110,8 @@ void rx_pipeline_callbacks(benchmark::State& state) {
   state.counters["allocs_per_event"] =
       static_cast<double>(allocs) / static_cast<double>(state.iterations() * events);
 }
-BENCHMARK(rx_pipeline_callbacks)->Name("rx_pipeline/callbacks");
+BENCHMARK(rx_pipeline_callbacks<false>)->Name("rx_pipeline/callbacks");
+BENCHMARK(rx_pipeline_callbacks<true>)->Name("rx_pipeline/callbacks_erased");
 
 void promise_then_chain(benchmark::State& state) {
   const int length = static_cast<int>(state.range(0));

@@ -20,3 +20,4 @@
 #include "strata/web/reply.hpp"
 #include "strata/web/sse.hpp"
 #include "strata/web/validate.hpp"
+#include "strata/web/ws.hpp"

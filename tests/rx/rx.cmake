@@ -20,3 +20,6 @@ strata_test(rx_share_test LABELS rx SOURCES rx/share_test.cpp)
 # SyncSubject, observe_on/subscribe_on across runtimes; also built and run under TSan.
 strata_test(rx_threads_test LABELS rx SOURCES rx/threads_test.cpp)
 strata_test(rx_bridge_test LABELS rx SOURCES rx/bridge_test.cpp)
+# Operator fusion: semantics of fused chains, and no allocation per value (replaces operator new:
+# its own binary).
+strata_test(rx_fused_test LABELS rx SOURCES rx/fused_test.cpp)

@@ -28,3 +28,5 @@ foreach(pair
   set_tests_properties(web_must_not_compile_${case} PROPERTIES LABELS "web" TIMEOUT 120
     PASS_REGULAR_EXPRESSION "${message}")
 endforeach()
+# The rx bridge of WebSocket (strata/web/ws.hpp) over real sockets, Strata on both ends.
+strata_test(web_ws_test LABELS "web;rx" SOURCES web/ws_test.cpp)

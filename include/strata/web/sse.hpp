@@ -36,6 +36,7 @@
 #include "strata/http/response.hpp"
 #include "strata/http/sse/server.hpp"
 #include "strata/rx/bridge.hpp"
+#include "strata/rx/fused.hpp"
 #include "strata/rx/observable.hpp"
 #include "strata/web/json.hpp"
 
@@ -62,6 +63,10 @@ template <class T>
 struct IsObservable<rx::Observable<T>> : std::true_type {
   using value_type = T;
 };
+// `source | map(...)` is a Fused chain, an Observable by derivation (strata/rx/fused.hpp).
+template <class S, class... Ops>
+struct IsObservable<rx::Fused<S, Ops...>>
+    : IsObservable<rx::Observable<typename rx::Fused<S, Ops...>::value_type>> {};
 
 template <class T>
 http::sse::Event to_event(const T& value) {
