@@ -71,9 +71,20 @@ Task<http::Response> trailers_handler(http::Request&) {
                            http::Body::from_stream(std::make_unique<WithTrailers>()));
 }
 
+// The authority the server saw (h2: :authority, or a Host field if one was sent).
+Task<http::Response> host_handler(http::Request& req) {
+  co_return http::Response::text(std::string(req.headers.get("host").value_or("-")));
+}
+// Refuses before reading the body (the case Expect: 100-continue is for).
+Task<http::Response> reject_handler(http::Request&) {
+  co_return http::Response::error(http::StatusCode::unauthorized);
+}
+
 std::shared_ptr<http::Router> routes() {
   auto r = std::make_shared<http::Router>();
   r->get("/version", version_handler)
+      .get("/host", host_handler)
+      .post("/reject", reject_handler)
       .get("/big", big_handler)
       .get("/slow", slow_handler)
       .get("/trailers", trailers_handler)
@@ -368,6 +379,262 @@ Task<void> shutdown_test() {
 
 STRATA_TEST_ALL_FLAVOURS(ClientH2, ServerShutdownGoawayRetiresTheConnection) {
   run(shutdown_test());
+}
+
+// ---- Host becomes :authority (RFC 9113 §8.3.1) ----
+
+Task<void> host_as_authority(Ports p) {
+  http::Client client(h2_config());
+  for (bool tls : {false, true}) {
+    auto r = co_await client.get(url(tls ? p.tls : p.plain, tls, "/host"))
+                 .header("Host", "api.example.test:8443")
+                 .send();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->version, http::Version::http_2);
+    auto text = co_await r->body.text(1024);
+    CO_ASSERT_OK(text);
+    EXPECT_EQ(*text, "api.example.test:8443") << (tls ? "h2" : "h2c");
+  }
+  // Without a Host field, the URL's authority.
+  auto r = co_await client.get(url(p.plain, false, "/host")).send();
+  CO_ASSERT_OK(r);
+  auto text = co_await r->body.text(1024);
+  CO_ASSERT_OK(text);
+  EXPECT_EQ(*text, p.plain.to_string());
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, CallersHostBecomesTheAuthority) {
+  run(with_h2_server(http::ServerConfig{}, host_as_authority));
+}
+
+// ---- Expect: 100-continue ----
+
+// A request body of `n` bytes that records whether it was ever read (sent).
+class ProbeBody final : public http::BodyStream {
+ public:
+  ProbeBody(std::size_t n, std::shared_ptr<bool> read) : left_(n), read_(std::move(read)) {}
+  Poll<Result<io::BufferView>> poll_data(Context&) override {
+    *read_ = true;
+    if (left_ == 0) return Result<io::BufferView>{};
+    const std::size_t n = std::min(left_, chunk_.size());
+    left_ -= n;
+    return Result<io::BufferView>(io::BufferView(std::string_view(chunk_).substr(0, n)));
+  }
+  std::optional<std::uint64_t> size_hint() const override { return left_; }
+
+ private:
+  std::size_t left_;
+  std::shared_ptr<bool> read_;
+  std::string chunk_ = pattern(64 * 1024);
+};
+
+Task<void> expect_continue(Ports p) {
+  http::ClientConfig cfg = h2_config();
+  // No wait limit but read_timeout: the body goes only after the server's 100 (or fails).
+  cfg.read_timeout = 10s;
+  http::Client client(cfg);
+  for (bool tls : {false, true}) {
+    const net::SocketAddr& a = tls ? p.tls : p.plain;
+    // The handler reads: the server answers 100, then the body is sent and echoed.
+    const std::string body = pattern(1 << 20);
+    auto r = co_await client.post(url(a, tls, "/echo")).body(body).expect_continue(0s).send();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->version, http::Version::http_2);
+    auto echoed = co_await r->body.text(4 << 20);
+    CO_ASSERT_OK(echoed);
+    EXPECT_TRUE(*echoed == body) << echoed->size();
+    // The handler refuses first: 401 comes back and the body is never read.
+    auto read = std::make_shared<bool>(false);
+    auto rejected = co_await client.post(url(a, tls, "/reject"))
+                        .body(http::Body::from_stream(std::make_unique<ProbeBody>(1 << 20, read)))
+                        .expect_continue(5s)
+                        .send();
+    CO_ASSERT_OK(rejected);
+    EXPECT_EQ(rejected->status, http::StatusCode::unauthorized);
+    auto rest = co_await rejected->body.text(1 << 20);
+    CO_ASSERT_OK(rest);
+    EXPECT_FALSE(*read) << "the request body was sent after a final status";
+    // The config's threshold asks too (a body of unknown size always reaches it).
+    auto read2 = std::make_shared<bool>(false);
+    http::ClientConfig big_cfg = cfg;
+    big_cfg.expect_continue_threshold = 1;
+    big_cfg.expect_continue_timeout = 5s;
+    http::Client by_threshold(big_cfg);
+    auto r2 = co_await by_threshold.post(url(a, tls, "/reject"))
+                  .body(http::Body::from_stream(std::make_unique<ProbeBody>(1 << 20, read2)))
+                  .send();
+    CO_ASSERT_OK(r2);
+    EXPECT_EQ(r2->status, http::StatusCode::unauthorized);
+    EXPECT_FALSE(*read2);
+  }
+  // The streams were reset, not the connections: one per origin (and one per Client).
+  EXPECT_EQ(p.server->stats().connections_accepted, 4u);
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, ExpectContinueWaitsForTheServer) {
+  run(with_h2_server(http::ServerConfig{}, expect_continue), 30s);
+}
+
+// ---- PING keep-alive ----
+
+// Against Strata's server, which acknowledges PINGs: an idle connection keeps being pinged and
+// stays in use.
+Task<void> keepalive_acked(Ports p) {
+  auto tcp = co_await net::TcpStream::connect(p.plain);
+  CO_ASSERT_OK(tcp);
+  http::h2::ClientSettings settings;
+  settings.keepalive_interval = 20ms;
+  settings.keepalive_timeout = 5s;
+  auto conn = co_await http::h2::ClientConnection::handshake(std::move(*tcp), settings);
+  CO_ASSERT_OK(conn);
+  http::h2::SendOptions so;
+  so.authority = "strata.test";
+  {
+    http::Request req(http::Method::get, "/version");
+    auto r = co_await (*conn)->send(req, so);
+    CO_ASSERT_OK(r);
+    auto text = co_await r->body.text(1024);
+    CO_ASSERT_OK(text);
+  }
+  for (int i = 0; i < 500 && (*conn)->keepalive_acks() < 3; ++i) co_await sleep(10ms);
+  EXPECT_GE((*conn)->keepalive_acks(), 3u);
+  EXPECT_TRUE((*conn)->is_usable());
+  http::Request again(http::Method::get, "/version");
+  auto r = co_await (*conn)->send(again, so);
+  CO_ASSERT_OK(r);
+  EXPECT_EQ(r->status, http::StatusCode::ok);
+  // The same through the Client: one connection, kept.
+  http::ClientConfig cfg = h2_config();
+  cfg.http2.keepalive_interval = 20ms;
+  http::Client client(cfg);
+  std::string out;
+  int failures = 0;
+  co_await get_text(client, url(p.tls, true, "/version"), &out, &failures);
+  co_await sleep(150ms);
+  co_await get_text(client, url(p.tls, true, "/version"), &out, &failures);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(client.stats().connections_opened, 1u);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, KeepalivePingsAreAcknowledged) {
+  run(with_h2_server(http::ServerConfig{}, keepalive_acked));
+}
+
+// A peer that speaks just enough HTTP/2 by hand (SETTINGS, a 200 HEADERS) and never answers a
+// PING. Its connections, by order: 1 answers nothing; 2 answers requests; 3 answers requests.
+struct RawFrame {
+  std::uint8_t type = 0, flags = 0;
+  std::uint32_t stream = 0;
+  std::string payload;
+};
+
+std::string frame_bytes(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
+                        std::string_view payload) {
+  std::string f;
+  const std::size_t n = payload.size();
+  f += static_cast<char>(n >> 16);
+  f += static_cast<char>(n >> 8);
+  f += static_cast<char>(n);
+  f += static_cast<char>(type);
+  f += static_cast<char>(flags);
+  f += static_cast<char>(stream >> 24);
+  f += static_cast<char>(stream >> 16);
+  f += static_cast<char>(stream >> 8);
+  f += static_cast<char>(stream);
+  f += payload;
+  return f;
+}
+
+Task<Result<RawFrame>> read_raw_frame(net::TcpStream& s) {
+  std::array<std::uint8_t, 9> h{};
+  Result<void> r = co_await io::read_exact(
+      s, io::MutableBuffer(reinterpret_cast<std::byte*>(h.data()), h.size()));
+  if (!r) co_return std::unexpected(std::move(r).error());
+  RawFrame f;
+  const std::size_t n = (std::size_t(h[0]) << 16) | (std::size_t(h[1]) << 8) | h[2];
+  f.type = h[3];
+  f.flags = h[4];
+  f.stream = (std::uint32_t(h[5] & 0x7f) << 24) | (std::uint32_t(h[6]) << 16) |
+             (std::uint32_t(h[7]) << 8) | h[8];
+  f.payload.resize(n);
+  if (n > 0) {
+    r = co_await io::read_exact(
+        s, io::MutableBuffer(reinterpret_cast<std::byte*>(f.payload.data()), f.payload.size()));
+    if (!r) co_return std::unexpected(std::move(r).error());
+  }
+  co_return f;
+}
+
+Task<void> silent_peer_conn(net::TcpStream s, bool answers, std::shared_ptr<int> pings) {
+  std::array<std::byte, 24> preface{};
+  Result<void> r = co_await io::read_exact(s, io::MutableBuffer(preface.data(), preface.size()));
+  if (!r) co_return;
+  (void)co_await io::write_all(s, io::as_bytes(frame_bytes(4, 0, 0, "")));  // SETTINGS
+  for (;;) {
+    Result<RawFrame> f = co_await read_raw_frame(s);
+    if (!f) co_return;  // the client closed
+    std::string reply;
+    if (f->type == 4 && !(f->flags & 1)) reply = frame_bytes(4, 1, 0, "");      // SETTINGS ACK
+    if (f->type == 6 && !(f->flags & 1)) ++*pings;                              // PING: ignored
+    if (f->type == 1 && answers) reply = frame_bytes(1, 5, f->stream, "\x88");  // :status 200
+    if (!reply.empty()) {
+      Result<void> w = co_await io::write_all(s, io::as_bytes(reply));
+      if (!w) co_return;
+    }
+  }
+}
+
+Task<void> silent_peer(net::TcpListener l, std::shared_ptr<int> pings) {
+  std::vector<JoinHandle<void>> conns;
+  for (int i = 0; i < 3; ++i) {
+    auto c = co_await timeout(10s, l.accept());
+    if (!c || !*c) break;
+    conns.push_back(spawn(silent_peer_conn(std::move((*c)->first), i > 0, pings)));
+  }
+  for (auto& c : conns) (void)co_await c;
+}
+
+Task<void> keepalive_dead_peer() {
+  auto listener = net::TcpListener::bind(loopback());
+  CO_ASSERT_OK(listener);
+  const net::SocketAddr addr = *listener->local_addr();
+  auto pings = std::make_shared<int>(0);
+  auto peer = spawn(silent_peer(std::move(*listener), pings));
+  {
+    http::ClientConfig cfg = h2_config();
+    cfg.read_timeout = Duration::zero();  // only the keep-alive can end a wait
+    cfg.http2.keepalive_interval = 50ms;
+    cfg.http2.keepalive_timeout = 100ms;
+    http::Client client(cfg);
+    // 1. In flight: never answered, the PING neither: a typed error, the connection dropped.
+    auto r1 = co_await client.get(url(addr, false, "/a")).send();
+    CO_ASSERT_TRUE(!r1);
+    EXPECT_TRUE(r1.error() == Errc::timed_out) << r1.error().message();
+    EXPECT_NE(std::string(r1.error().context()).find("keepalive"), std::string::npos)
+        << r1.error().context();
+    EXPECT_EQ(client.open_connections(), 0u);
+    // 2. A new connection answers; idle in the pool, its PING goes unanswered: dropped.
+    auto r2 = co_await client.get(url(addr, false, "/b")).send();
+    CO_ASSERT_OK(r2);
+    EXPECT_EQ(r2->status, http::StatusCode::ok);
+    EXPECT_EQ(client.stats().connections_opened, 2u);
+    EXPECT_EQ(client.open_connections(), 1u);
+    for (int i = 0; i < 500 && client.open_connections() != 0; ++i) co_await sleep(10ms);
+    EXPECT_EQ(client.open_connections(), 0u);
+    // 3. The next request opens a third connection.
+    auto r3 = co_await client.get(url(addr, false, "/c")).send();
+    CO_ASSERT_OK(r3);
+    EXPECT_EQ(r3->status, http::StatusCode::ok);
+    EXPECT_EQ(client.stats().connections_opened, 3u);
+    EXPECT_EQ(client.stats().stale_retries, 0u);
+  }
+  (void)co_await peer;
+  EXPECT_GE(*pings, 2);
+}
+
+STRATA_TEST_ALL_FLAVOURS(ClientH2, KeepaliveWithoutAckMarksTheConnectionDead) {
+  run(keepalive_dead_peer(), 30s);
 }
 
 // ---- a server that sends garbage ----
