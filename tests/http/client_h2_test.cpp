@@ -801,5 +801,200 @@ TEST(ClientH2Peer, H2oOverTls) {
   std::filesystem::remove_all(dir, ec);
 }
 
+// ---- against Node's http2 module (tests/http/h2_node/server.mjs) ----
+
+// A Node http2 server: h2c, h2 over TLS (the test PKI) and an h2c server that sends GOAWAY
+// after 10 streams per session. Started by PID, killed by PID, every wait bounded.
+class NodeH2Server {
+ public:
+  NodeH2Server() {
+    char tmpl[] = "/tmp/strata-client-node-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return;
+    dir_ = tmpl;
+    const Pki& pki = Pki::get();
+    const std::string script = STRATA_TEST_SOURCE_DIR "/http/h2_node/server.mjs";
+    const std::string cert = pki.path("server.pem"), key = pki.path("server.key");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execlp("node", "node", script.c_str(), dir_.c_str(), cert.c_str(), key.c_str(),
+               static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 400 && pid_ > 0; ++i) {  // 20 s: node starts in ~100 ms
+      std::ifstream in(dir_ + "/ports");
+      if (in >> plain >> tls >> limited) return;
+      if (exited()) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    plain = tls = limited = 0;
+  }
+  NodeH2Server(const NodeH2Server&) = delete;
+  NodeH2Server& operator=(const NodeH2Server&) = delete;
+  ~NodeH2Server() {
+    if (pid_ > 0 && !wait_exit(0)) {
+      ::kill(pid_, SIGTERM);
+      if (!wait_exit(5000)) {
+        ::kill(pid_, SIGKILL);
+        (void)wait_exit(5000);
+      }
+    }
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  bool up() const { return plain != 0; }
+  void terminate() const { ::kill(pid_, SIGTERM); }
+  // Reaps the process if it exits within `ms`.
+  bool wait_exit(int ms) {
+    for (int i = 0; i <= ms / 10; ++i) {
+      if (exited()) return true;
+      if (ms > 0) std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  std::uint16_t plain = 0, tls = 0, limited = 0;
+
+ private:
+  bool exited() {
+    if (reaped_) return true;
+    int status = 0;
+    reaped_ = ::waitpid(pid_, &status, WNOHANG) == pid_;
+    return reaped_;
+  }
+  std::string dir_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+std::string node_url(std::uint16_t port, bool tls, std::string_view path) {
+  return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) +
+         std::string(path);
+}
+
+class ClientH2Node : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_EQ(std::system("command -v node >/dev/null 2>&1"), 0) << "node is required";
+    node_ = std::make_unique<NodeH2Server>();
+    ASSERT_TRUE(node_->up()) << "the Node http2 server did not start";
+  }
+  static void TearDownTestSuite() { node_.reset(); }
+  static std::unique_ptr<NodeH2Server> node_;
+};
+std::unique_ptr<NodeH2Server> ClientH2Node::node_;
+
+// The sessions Node's servers have seen: {"plain":n,"tls":n,"limited":n}.
+Task<std::string> node_sessions(http::Client client, std::string u) {
+  auto r = co_await client.get(u).send();
+  if (!r) co_return "error: " + r.error().message();
+  auto text = co_await r->body.text(1024);
+  co_return text ? *text : "error";
+}
+
+Task<void> node_basics(std::uint16_t plain, std::uint16_t tls_port) {
+  http::Client client(h2_config());
+  for (bool tls : {false, true}) {
+    const std::uint16_t port = tls ? tls_port : plain;
+    auto r = co_await client.get(node_url(port, tls, "/hello")).send();
+    CO_ASSERT_OK(r);
+    EXPECT_EQ(r->version, http::Version::http_2);
+    auto text = co_await r->body.text(1024);
+    CO_ASSERT_OK(text);
+    EXPECT_EQ(*text, "node h2");
+    const std::string body = pattern(1 << 20);
+    auto e = co_await client.post(node_url(port, tls, "/echo")).body(body).send();
+    CO_ASSERT_OK(e);
+    auto echoed = co_await e->body.text(4 << 20);
+    CO_ASSERT_OK(echoed);
+    EXPECT_TRUE(*echoed == body) << echoed->size();
+    // A caller's Host goes out as :authority, and no Host field is sent (RFC 9113 §8.3.1).
+    auto a = co_await client.get(node_url(port, tls, "/authority"))
+                 .header("Host", "api.example.test")
+                 .send();
+    CO_ASSERT_OK(a);
+    auto seen = co_await a->body.text(1024);
+    CO_ASSERT_OK(seen);
+    EXPECT_EQ(*seen, R"({"authority":"api.example.test","host":null})");
+  }
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+  EXPECT_EQ(client.stats().http2_connections, 2u);
+}
+
+TEST_F(ClientH2Node, GetEchoAndAuthorityOverH2cAndTls) {
+  run_current(node_basics(node_->plain, node_->tls));
+}
+
+Task<void> node_sixty_four(std::uint16_t tls_port) {
+  http::Client client(h2_config());
+  const std::string stats = node_url(tls_port, true, "/sessions");
+  const std::string before = co_await node_sessions(client, stats);  // opens our connection
+  co_await concurrent_gets(client, node_url(tls_port, true, "/slow"), 64, "slow");
+  const std::string after = co_await node_sessions(client, stats);
+  EXPECT_EQ(after, before) << "Node saw a new session";
+  EXPECT_NE(before.find("\"tls\""), std::string::npos) << before;
+  EXPECT_EQ(client.stats().connections_opened, 1u);
+  EXPECT_EQ(client.stats().requests, 66u);
+}
+
+TEST_F(ClientH2Node, SixtyFourConcurrentRequestsOnOneSession) {
+  run_current(node_sixty_four(node_->tls));
+}
+
+Task<void> node_goaway(std::uint16_t limited, std::uint16_t plain) {
+  http::Client client(h2_config());
+  co_await concurrent_gets(client, node_url(limited, false, "/slow"), 30, "slow");
+  // Node ended each session after its 10th stream; the streams above it were retried.
+  EXPECT_GE(client.stats().connections_opened, 3u);
+  EXPECT_GT(client.stats().stale_retries, 0u);
+  http::Client other(h2_config());
+  const std::string seen = co_await node_sessions(other, node_url(plain, false, "/sessions"));
+  const std::size_t at = seen.find(R"("limited":)");
+  EXPECT_NE(at, std::string::npos) << seen;
+  if (at == std::string::npos) co_return;
+  EXPECT_GE(std::atoi(seen.c_str() + at + 10), 3) << seen;
+}
+
+TEST_F(ClientH2Node, GoawayRefusedStreamsAreRetriedOnANewSession) {
+  run_current(node_goaway(node_->limited, node_->plain));
+}
+
+// SIGTERM makes Node close its sessions gracefully (GOAWAY): the request in flight completes,
+// the connection is retired, and once Node is gone the next request fails.
+Task<void> node_shutdown(NodeH2Server* node) {
+  http::Client client(h2_config());
+  const std::string hello = node_url(node->plain, false, "/hello");
+  std::string out;
+  int failures = 0;
+  co_await get_text(client, hello, &out, &failures);
+  EXPECT_EQ(out, "node h2");
+  EXPECT_EQ(client.open_connections(), 1u);
+  auto slow = spawn([](http::Client c, std::string u) -> Task<Result<std::string>> {
+    auto r = co_await c.get(u).header("x-delay-ms", "300").send();
+    if (!r) co_return std::unexpected(r.error());
+    co_return co_await r->body.text(1024);
+  }(client, node_url(node->plain, false, "/slow")));
+  co_await sleep(50ms);
+  node->terminate();
+  auto done = co_await slow;
+  CO_ASSERT_OK(done);
+  CO_ASSERT_OK(*done);
+  EXPECT_EQ(**done, "slow");
+  for (int i = 0; i < 500 && client.open_connections() != 0; ++i) co_await sleep(10ms);
+  EXPECT_EQ(client.open_connections(), 0u);
+  // Node exits once its sessions are closed: the client closed the retired connection.
+  for (int i = 0; i < 1000 && !node->wait_exit(0); ++i) co_await sleep(10ms);
+  EXPECT_TRUE(node->wait_exit(0)) << "the client kept the connection open after GOAWAY";
+  auto after = co_await client.get(hello).send();
+  EXPECT_FALSE(after);
+  EXPECT_EQ(failures, 0);
+}
+
+TEST(ClientH2NodeShutdown, GoawayMidFlightLetsTheStreamFinish) {
+  ASSERT_EQ(std::system("command -v node >/dev/null 2>&1"), 0) << "node is required";
+  NodeH2Server node;
+  ASSERT_TRUE(node.up()) << "the Node http2 server did not start";
+  run_current(node_shutdown(&node), 30s);
+}
+
 }  // namespace
 }  // namespace strata::test
