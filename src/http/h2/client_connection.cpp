@@ -601,30 +601,27 @@ struct SettingsWait {
   }
 };
 
-// Waits until a stream's response head has arrived and its upload has ended (or it closed).
-struct HeadWait {
+// Waits until `done` holds for a stream, or it closed or failed.
+struct StreamWait {
   ClientConnection::Impl& c;
   Stream& s;
+  bool (*done)(const Stream&);
   Poll<void> poll(Context& cx) {
     std::lock_guard lock(c.m);
-    if (s.closed || s.error) return ready;
-    if (s.head_done && (s.upload_done || s.eof || s.skip_body)) return ready;
+    if (s.closed || s.error || done(s)) return ready;
     s.waiter = cx.waker();
     return pending;
   }
 };
 
-// Waits for the answer to Expect: 100-continue (a 100 or a final head) or the stream's end.
-struct ContinueWait {
-  ClientConnection::Impl& c;
-  Stream& s;
-  Poll<void> poll(Context& cx) {
-    std::lock_guard lock(c.m);
-    if (!s.holding || s.closed || s.error) return ready;
-    s.waiter = cx.waker();
-    return pending;
-  }
-};
+// The response head has arrived and the upload has ended (or will never be sent).
+bool head_ready(const Stream& s) {
+  return s.head_done && (s.upload_done || s.eof || s.skip_body);
+}
+// Expect: 100-continue has its answer (a 100 or a final head).
+bool continue_answered(const Stream& s) {
+  return !s.holding;
+}
 
 // Resets a stream nobody will read, and detaches the caller's request body (under the lock,
 // so the driver never polls it again).
@@ -855,9 +852,9 @@ Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
     if (*o.expect_continue > Duration::zero())
       until = std::min(until, Clock::now() + *o.expect_continue);
     if (until == Instant::max()) {
-      co_await ContinueWait{c, *st};
+      co_await StreamWait{c, *st, continue_answered};
     } else {
-      (void)co_await timeout_at(until, ContinueWait{c, *st});
+      (void)co_await timeout_at(until, StreamWait{c, *st, continue_answered});
     }
     std::lock_guard lock(c.m);
     if (st->holding) {
@@ -867,10 +864,10 @@ Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
     }
   }
   if (d != Instant::max()) {
-    Result<void> w = co_await timeout_at(d, HeadWait{c, *st});
+    Result<void> w = co_await timeout_at(d, StreamWait{c, *st, head_ready});
     if (!w) co_return fail(Errc::timed_out, "http2 response head");
   } else {
-    co_await HeadWait{c, *st};
+    co_await StreamWait{c, *st, head_ready};
   }
 
   Response resp;
