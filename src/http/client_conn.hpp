@@ -19,6 +19,7 @@
 #include "strata/http/client.hpp"
 #include "strata/http/h1/chunked.hpp"
 #include "strata/http/h1/parser.hpp"
+#include "strata/http/h1/serializer.hpp"
 #include "strata/net/pool.hpp"
 #include "strata/net/tcp_stream.hpp"
 #include "strata/rt/sync/notify.hpp"
@@ -197,6 +198,14 @@ struct ExchangeOptions {
   std::optional<Instant> deadline;          // the request's deadline (body reads included)
   std::optional<Duration> expect_continue;  // opted in to 100-continue, with this wait
 };
+
+// Whether a caller-set Expect field asks for 100-continue.
+bool asks_continue(const Headers& h);
+// How long to wait for 100 Continue before sending the body (HTTP/1.1 and HTTP/2); nullopt: the
+// body follows the head at once. Only a request with a body asks (RFC 9110 §10.1.1): one that
+// opted in (`asked`), sets `Expect: 100-continue`, or reaches expect_continue_threshold.
+std::optional<Duration> continue_wait(const ClientConfig& cfg, const Request& req,
+                                      const h1::Framing& f, std::optional<Duration> asked);
 
 // Sends `req` to `t` over a pooled connection and reads the response head; the response body
 // streams from the connection (it owns the lease). The deadline bounds the body reads too.

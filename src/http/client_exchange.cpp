@@ -357,29 +357,6 @@ bool is_connection_loss(const Error& e) {
          e == tls::TlsErrc::unexpected_eof;
 }
 
-// Whether a caller-set Expect field asks for 100-continue.
-bool asks_continue(const Headers& h) {
-  for (std::string_view v : h.get_all(header::expect)) {
-    if (has_token(v, "100-continue")) return true;
-  }
-  return false;
-}
-
-// How long to wait for 100 Continue before sending the body; nullopt: the body follows the
-// head at once. Only a request with a body asks (RFC 9110 §10.1.1).
-std::optional<Duration> continue_wait(const ClientConfig& cfg, const Request& req,
-                                      const h1::Framing& f, std::optional<Duration> asked) {
-  const bool has_body =
-      f.kind == h1::Framing::Kind::chunked || (f.kind == h1::Framing::Kind::length && f.length > 0);
-  if (!has_body) return std::nullopt;
-  if (asked) return asked;
-  const bool large =
-      cfg.expect_continue_threshold > 0 &&
-      (f.kind == h1::Framing::Kind::chunked || f.length >= cfg.expect_continue_threshold);
-  if (large || asks_continue(req.headers)) return cfg.expect_continue_timeout;
-  return std::nullopt;
-}
-
 // How much of the request body went out.
 enum class BodySent : std::uint8_t {
   whole,
@@ -443,6 +420,26 @@ Task<Result<ClientConn>> connect_conn(ConnKey key, Duration timeout,
 }
 
 }  // namespace
+
+bool asks_continue(const Headers& h) {
+  for (std::string_view v : h.get_all(header::expect)) {
+    if (has_token(v, "100-continue")) return true;
+  }
+  return false;
+}
+
+std::optional<Duration> continue_wait(const ClientConfig& cfg, const Request& req,
+                                      const h1::Framing& f, std::optional<Duration> asked) {
+  const bool has_body =
+      f.kind == h1::Framing::Kind::chunked || (f.kind == h1::Framing::Kind::length && f.length > 0);
+  if (!has_body) return std::nullopt;
+  if (asked) return asked;
+  const bool large =
+      cfg.expect_continue_threshold > 0 &&
+      (f.kind == h1::Framing::Kind::chunked || f.length >= cfg.expect_continue_threshold);
+  if (large || asks_continue(req.headers)) return cfg.expect_continue_timeout;
+  return std::nullopt;
+}
 
 Task<Result<ClientConn>> ConnManager::create(const ConnKey& key) {
   return connect_conn(key, connect_timeout, opened, tls);

@@ -47,10 +47,14 @@ h2::ClientSettings h2_settings(const ClientConfig& cfg) {
   return s;
 }
 
-h2::SendOptions send_options(const ClientConfig& cfg, const Target& t, const ExchangeOptions& o) {
+// A caller's Host field becomes :authority (RFC 9113 §8.3.1; the field itself is not sent).
+// 100-continue follows the HTTP/1.1 path's rules (continue_wait).
+h2::SendOptions send_options(const ClientConfig& cfg, const Request& req, const Target& t,
+                             const ExchangeOptions& o) {
   h2::SendOptions s;
   s.scheme = t.scheme;
-  s.authority = t.host_header;
+  s.authority = req.headers.get(header::host).value_or(t.host_header);
+  s.expect_continue = continue_wait(cfg, req, h1::request_framing(req), o.expect_continue);
   s.path = t.path_and_query;
   s.read_timeout = cfg.read_timeout;
   s.deadline = o.deadline;
@@ -104,7 +108,7 @@ Task<std::optional<Attempt>> h2_exchange(std::shared_ptr<ClientShared> sh, Reque
     if (conn) {
       sh->requests.fetch_add(1, std::memory_order_relaxed);
       sh->reused.fetch_add(1, std::memory_order_relaxed);
-      co_return co_await send_on(std::move(conn), req, send_options(cfg, t, o));
+      co_return co_await send_on(std::move(conn), req, send_options(cfg, req, t, o));
     }
     if (wait) {
       co_await std::move(*wait);
@@ -128,7 +132,7 @@ Task<std::optional<Attempt>> h2_exchange(std::shared_ptr<ClientShared> sh, Reque
     sh->requests.fetch_add(1, std::memory_order_relaxed);
     conn = *made;
     connecting.settle(std::move(*made), false);
-    co_return co_await send_on(std::move(conn), req, send_options(cfg, t, o));
+    co_return co_await send_on(std::move(conn), req, send_options(cfg, req, t, o));
   }
 }
 

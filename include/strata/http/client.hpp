@@ -87,6 +87,11 @@
 // body is replayable; a connection lost before the response head is retried once for an
 // idempotent replayable request; otherwise the error is typed: h2::ErrorCode (the RST_STREAM or
 // GOAWAY code, or the protocol violation we saw), ClientErrc::connection_closed.
+// Over HTTP/2 a caller's Host field is sent as :authority (RFC 9113 §8.3.1), Expect:
+// 100-continue works as above (HEADERS without the body, DATA after the 100; a final status
+// first resets the stream once the response ends, the connection stays), and
+// http2.keepalive_interval / keepalive_timeout turn on PING keep-alive (off by default): a
+// connection whose PING goes unanswered is dropped and its requests fail with Errc::timed_out.
 //
 //   http::ClientConfig h2c;
 //   h2c.protocol = http::ClientProtocol::http2_prior_knowledge;   // http:// origins speak h2c

@@ -63,6 +63,9 @@ bool is_hop_by_hop(std::string_view lowered) {
          lowered == "transfer-encoding" || lowered == "upgrade" || lowered == "host";
 }
 
+// The opaque data of our keep-alive PINGs (an ACK carries it back).
+constexpr std::uint8_t keepalive_ping[8] = {'s', 't', 'r', 'a', 't', 'a', 'k', 'a'};
+
 nghttp2_nv make_nv(std::string_view n, std::string_view v) {
   return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
           reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
@@ -88,6 +91,10 @@ struct Stream {
   bool body_done = false;
   bool deferred = false;
   bool upload_done = false;
+  // Expect: 100-continue: DATA waits (holding) for a 100, a final status or the expect
+  // timeout; a final status first means the body is never sent (skip_body).
+  bool holding = false;
+  bool skip_body = false;
   // The response.
   std::uint16_t status = 0;
   Headers headers;
@@ -128,6 +135,14 @@ struct ClientConnection::Impl {
   bool goaway_sent = false;
   Sleep idle{Instant::max()};
   bool idle_armed = false;
+  // Keep-alive: a PING when nothing arrived for keepalive_interval; its ACK is due by
+  // ping_deadline.
+  Instant last_input = Clock::now();
+  bool ping_out = false;
+  Instant ping_deadline = Instant::max();
+  std::uint64_t ping_acks = 0;
+  Sleep ping_timer{Instant::max()};
+  Instant ping_at = Instant::max();
 
   Impl(std::unique_ptr<Transport> t, IoRef i, ClientSettings s)
       : transport(std::move(t)), io(i), settings(s) {}
@@ -173,6 +188,8 @@ struct ClientConnection::Impl {
   bool usable() const { return !dead && !closing && !goaway_received && !ids_exhausted; }
 
   Poll<void> poll_drive(Context& cx);
+  // Sends the keep-alive PING when due and arms its timer; false when the ACK is overdue.
+  bool poll_keepalive(Context& cx);
 };
 
 namespace {
@@ -212,12 +229,35 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     case NGHTTP2_DATA: {
       Stream* s = c.find(frame->hd.stream_id);
       if (!s) return 0;
-      if (frame->hd.type == NGHTTP2_HEADERS && !s->head_done && s->status >= 200)
-        s->head_done = true;  // 1xx heads are skipped (their fields were dropped)
-      if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->eof = true;
+      if (frame->hd.type == NGHTTP2_HEADERS && !s->head_done) {
+        if (s->status >= 200) {
+          s->head_done = true;        // 1xx heads are skipped (their fields were dropped)
+          s->skip_body = s->holding;  // a final answer to Expect: 100-continue: no body
+          s->holding = false;
+        } else if (s->status == 100 && s->holding) {
+          s->holding = false;  // 100 Continue: the body goes (resumed by the driver)
+          s->deferred = true;
+        }
+      }
+      if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+        s->eof = true;
+        if (s->skip_body && !s->upload_done) {
+          // The exchange is over without the request body: end our side (RFC 9113 §8.1).
+          s->upload_done = true;
+          nghttp2_submit_rst_stream(c.session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+        }
+      }
       s->waiter.wake_by_ref();
       return 0;
     }
+    case NGHTTP2_PING:
+      if ((frame->hd.flags & NGHTTP2_FLAG_ACK) &&
+          std::memcmp(frame->ping.opaque_data, keepalive_ping, sizeof keepalive_ping) == 0) {
+        c.ping_out = false;
+        c.last_input = Clock::now();
+        ++c.ping_acks;
+      }
+      return 0;
     case NGHTTP2_SETTINGS:
       if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
         c.settings_received = true;
@@ -305,6 +345,7 @@ ssize_t read_request_body(nghttp2_session* session, std::int32_t stream_id, std:
                           void* user) {
   auto& c = impl_of(user);
   Stream* s = c.find(stream_id);
+  if (s && s->holding) return NGHTTP2_ERR_DEFERRED;                  // waiting for 100 Continue
   if (!s || !s->body) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // the sender left: reset
   std::size_t done = 0;
   if (s->use_bytes) {
@@ -421,6 +462,7 @@ Poll<void> ClientConnection::Impl::poll_drive(Context& cx_) {
           return ready;
         }
         progress = true;
+        if (settings.keepalive_interval > Duration::zero() && !ping_out) last_input = Clock::now();
         const ssize_t rv = nghttp2_session_mem_recv(session, t_client_input.data(), *r.value());
         if (rv < 0) {
           fail_all(conn_error ? *conn_error
@@ -503,15 +545,49 @@ Poll<void> ClientConnection::Impl::poll_drive(Context& cx_) {
     idle.reset(Instant::max());
     idle_armed = false;
   }
+  if (!dead && !poll_keepalive(cx_)) {
+    fail_all(Error(Errc::timed_out, "http2 keepalive: no PING ACK from the server in time"));
+    return ready;
+  }
   return pending;
+}
+
+bool ClientConnection::Impl::poll_keepalive(Context& cx_) {
+  if (settings.keepalive_interval <= Duration::zero()) return true;
+  const Instant now = Clock::now();
+  if (!ping_out && now >= last_input + settings.keepalive_interval) {
+    nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, keepalive_ping);
+    ping_out = true;
+    ping_deadline = settings.keepalive_timeout > Duration::zero() ? now + settings.keepalive_timeout
+                                                                  : Instant::max();
+    cx_.waker().wake_by_ref();  // the driver writes it
+  }
+  if (ping_out && now >= ping_deadline) return false;
+  // The timer follows the next event lazily: when it fires early (input moved last_input),
+  // it is set again.
+  const Instant target = ping_out ? ping_deadline : last_input + settings.keepalive_interval;
+  if (ping_at == Instant::max() || target < ping_at || now >= ping_at) {
+    ping_at = target;
+    ping_timer.reset(target);
+  }
+  if (ping_timer.poll(cx_).is_ready()) cx_.waker().wake_by_ref();
+  return true;
 }
 
 namespace {
 
 // The driver task: owns a reference to the connection until it ends.
+// Once the connection is over, the socket closes at once rather than when the last handle
+// (the Client's pool, a response body) lets go: a server draining after GOAWAY, or one whose
+// PING went unanswered, sees the close now.
 struct Driver {
   std::shared_ptr<ClientConnection::Impl> c;
-  Poll<void> poll(Context& cx) { return c->poll_drive(cx); }
+  Poll<void> poll(Context& cx) {
+    if (c->poll_drive(cx).is_pending()) return pending;
+    std::lock_guard lock(c->m);
+    c->transport.reset();  // only the driver used it (through c->io)
+    return ready;
+  }
 };
 
 // Waits for the server's SETTINGS (or the end of the connection).
@@ -525,18 +601,27 @@ struct SettingsWait {
   }
 };
 
-// Waits until a stream's response head has arrived and its upload has ended (or it closed).
-struct HeadWait {
+// Waits until `done` holds for a stream, or it closed or failed.
+struct StreamWait {
   ClientConnection::Impl& c;
   Stream& s;
+  bool (*done)(const Stream&);
   Poll<void> poll(Context& cx) {
     std::lock_guard lock(c.m);
-    if (s.closed || s.error) return ready;
-    if (s.head_done && (s.upload_done || s.eof)) return ready;
+    if (s.closed || s.error || done(s)) return ready;
     s.waiter = cx.waker();
     return pending;
   }
 };
+
+// The response head has arrived and the upload has ended (or will never be sent).
+bool head_ready(const Stream& s) {
+  return s.head_done && (s.upload_done || s.eof || s.skip_body);
+}
+// Expect: 100-continue has its answer (a 100 or a final head).
+bool continue_answered(const Stream& s) {
+  return !s.holding;
+}
 
 // Resets a stream nobody will read, and detaches the caller's request body (under the lock,
 // so the driver never polls it again).
@@ -682,6 +767,11 @@ std::size_t ClientConnection::active_streams() const {
   return impl_->queued;
 }
 
+std::uint64_t ClientConnection::keepalive_acks() const {
+  std::lock_guard lock(impl_->m);
+  return impl_->ping_acks;
+}
+
 Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
   std::shared_ptr<ClientConnection> self = shared_from_this();
   Impl& c = *impl_;
@@ -709,7 +799,7 @@ Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
     nva.push_back(make_nv(":scheme", o.scheme));
     nva.push_back(make_nv(":authority", authority));
     nva.push_back(make_nv(":path", path));
-    bool has_length = false;
+    bool has_length = false, has_expect = false;
     for (const HeaderField& f : req.headers) {
       const std::size_t at = lowered.size();
       for (char ch : f.name)
@@ -717,9 +807,12 @@ Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
       std::string_view name(lowered.data() + at, f.name.size());
       if (is_hop_by_hop(name) || (name == "te" && f.value != "trailers")) continue;
       has_length |= name == "content-length";
+      has_expect |= name == "expect";
       nva.push_back(make_nv(name, f.value));
     }
     const bool has_body = !req.body.is_empty();
+    st->holding = has_body && o.expect_continue.has_value();
+    if (st->holding && !has_expect) nva.push_back(make_nv("expect", "100-continue"));
     char length[24];
     if (!has_length && has_body) {
       if (std::optional<std::uint64_t> n = req.body.size_hint()) {
@@ -751,13 +844,30 @@ Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
   }
   SendGuard guard{c, st};
 
-  if (o.read_timeout > Duration::zero() || o.deadline) {
-    Instant d = o.deadline.value_or(Instant::max());
-    if (o.read_timeout > Duration::zero()) d = std::min(d, Clock::now() + o.read_timeout);
-    Result<void> w = co_await timeout_at(d, HeadWait{c, *st});
+  Instant d = o.deadline.value_or(Instant::max());
+  if (o.read_timeout > Duration::zero()) d = std::min(d, Clock::now() + o.read_timeout);
+  if (o.expect_continue) {
+    // A 100, a final head, or the end of the wait (then the body goes anyway).
+    Instant until = d;
+    if (*o.expect_continue > Duration::zero())
+      until = std::min(until, Clock::now() + *o.expect_continue);
+    if (until == Instant::max()) {
+      co_await StreamWait{c, *st, continue_answered};
+    } else {
+      (void)co_await timeout_at(until, StreamWait{c, *st, continue_answered});
+    }
+    std::lock_guard lock(c.m);
+    if (st->holding) {
+      st->holding = false;
+      st->deferred = true;
+      c.wake_driver();
+    }
+  }
+  if (d != Instant::max()) {
+    Result<void> w = co_await timeout_at(d, StreamWait{c, *st, head_ready});
     if (!w) co_return fail(Errc::timed_out, "http2 response head");
   } else {
-    co_await HeadWait{c, *st};
+    co_await StreamWait{c, *st, head_ready};
   }
 
   Response resp;
@@ -771,6 +881,7 @@ Task<Result<Response>> ClientConnection::send(Request& req, SendOptions o) {
     resp.status = StatusCode(st->status);
     resp.version = Version::http_2;
     resp.headers = std::move(st->headers);
+    if (st->skip_body) st->body = nullptr;  // answered before the body: never sent
     body_follows = !(st->eof && st->in.empty() && st->trailers.empty() && !st->error);
     // The response ended before the upload: stop sending (RFC 9113 §8.1).
     if (st->eof && !st->upload_done && !st->closed) {

@@ -128,6 +128,10 @@ struct Stream final : BodyStream {
   std::size_t discarded = 0;
   bool response_sent = false;
   bool reset_after_response = false;
+  // `expect: 100-continue` on a request with a body: 100 goes out when the handler first
+  // reads the body (RFC 9110 §10.1.1, as over HTTP/1.1); a handler that answers without
+  // reading never asks for the body.
+  bool continue_pending = false;
 
   Poll<Result<io::BufferView>> poll_data(Context& cx) override;
   std::optional<std::uint64_t> size_hint() const override { return in.size_hint(); }
@@ -302,6 +306,16 @@ struct ServerConnection::Impl {
 // ---- request body (the handler's reads) ----
 
 Poll<Result<io::BufferView>> Stream::poll_data(Context& cx) {
+  if (continue_pending) {
+    continue_pending = false;
+    if (!in.finished() && conn->session) {
+      static constexpr std::string_view status = ":status", code = "100";
+      nghttp2_nv nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(status.data())),
+                    reinterpret_cast<std::uint8_t*>(const_cast<char*>(code.data())), status.size(),
+                    code.size(), NGHTTP2_NV_FLAG_NONE};
+      nghttp2_submit_headers(conn->session, NGHTTP2_FLAG_NONE, id, nullptr, &nv, 1, nullptr);
+    }
+  }
   // The handler is done with what it was lent: give the window back.
   return in.poll(cx, [this](std::size_t n) {
     if (conn->session) nghttp2_session_consume(conn->session, id, n);
@@ -360,6 +374,11 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* 
   if (n == "host") {
     s->req.headers.set("host", v);  // Host and :authority must agree; Host wins if both
     return 0;
+  }
+  if (n == "expect" && v.size() == 12 &&
+      std::equal(v.begin(), v.end(), "100-continue",
+                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+    s->continue_pending = true;
   }
   (void)s->req.headers.append(n, v);
   return 0;
@@ -657,6 +676,7 @@ void ServerConnection::Impl::start_handler(Stream& s) {
     return;
   }
   if (!s.in.finished()) s.req.body = Body::borrow_stream(s);
+  s.continue_pending = s.continue_pending && !s.in.finished();
   s.handler.emplace(ctx.service->handle(s.req));
 }
 

@@ -64,6 +64,13 @@ struct ClientSettings {
   Duration handshake_timeout = std::chrono::seconds(10);
   // A connection without streams for this long ends itself (GOAWAY); zero = never.
   Duration idle_timeout = std::chrono::seconds(90);
+  // Keep-alive (hyper's http2_keep_alive_interval / keep_alive_timeout, Go's ReadIdleTimeout /
+  // PingTimeout): when nothing has been received for keepalive_interval, a PING goes out, idle
+  // or not; no ACK within keepalive_timeout ends the connection as dead: its requests fail
+  // with Errc::timed_out ("http2 keepalive ...") and the Client drops it from its pool (the
+  // next request connects anew). Zero interval (the default, as in hyper and Go) = no PINGs.
+  Duration keepalive_interval = Duration::zero();
+  Duration keepalive_timeout = std::chrono::seconds(20);
 };
 
 // Per request.
@@ -76,6 +83,11 @@ struct SendOptions {
   Duration read_timeout = std::chrono::seconds(30);
   std::optional<Instant> deadline;   // bounds the head and every body read
   std::uint64_t max_body_bytes = 0;  // larger responses fail with std::errc::message_size
+  // Expect: 100-continue (RFC 9110 §10.1.1) for a request with a body: the HEADERS go out with
+  // `expect: 100-continue` and without END_STREAM, and DATA waits up to this long for a 100
+  // (zero: only read_timeout bounds the wait). A final status first means the body is never
+  // sent: the stream is reset with NO_ERROR once the response has ended. nullopt: no wait.
+  std::optional<Duration> expect_continue;
 };
 
 class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
@@ -114,6 +126,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool is_usable() const;
   // Streams open or waiting for a slot.
   std::size_t active_streams() const;
+  // Keep-alive PINGs the server has acknowledged.
+  std::uint64_t keepalive_acks() const;
 
   struct Impl;
 
