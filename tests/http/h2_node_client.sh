@@ -27,7 +27,7 @@ done
 [ -n "$tls_port" ] || { echo "FAIL: no TLS port: $(cat "$tmp/server.out")"; exit 1; }
 timeout 60 node "$here/h2_node/client.mjs" "$port" "$tls_port" "$tmp/cert.pem" "$server_pid"
 # The client sent SIGTERM: the server must end by itself, cleanly, within its drain deadline.
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do  # 30 s: a sanitizer build on a loaded machine drains slowly
   kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.05
 done
